@@ -1,0 +1,434 @@
+"""The municipality configuration: one YAML file, validated by pydantic.
+
+Everything a municipality can change without touching code lives here: phone hours, closed
+days, special days, departments, reception desks, both key maps, prompts' links and numbers.
+Parsing is pure: `parse_config(text)` takes the YAML text; reading the file is the edge's job.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from datetime import date as Date
+from datetime import datetime, time
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+Language = Literal["nn", "nb", "en"]
+LANGUAGES: tuple[Language, ...] = ("nn", "nb", "en")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+SWITCHBOARD = "switchboard"
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_INTERVAL = re.compile(r"^(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})$")
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid. `errors` holds one 'location: message' line per problem."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Interval(_Strict):
+    """An opening interval within one local day, [start, end)."""
+
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end:%H:%M} must be after start {self.start:%H:%M}")
+        return self
+
+
+def _parse_interval(value: object) -> object:
+    """Accept "09:00-15:00" as shorthand for {start: 09:00, end: 15:00}."""
+    if isinstance(value, str):
+        match = _INTERVAL.match(value.strip())
+        if not match:
+            raise ValueError(f"{value!r} is not an interval like '09:00-15:00'")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 24 or m1 > 59 or m2 > 59 or (h2 == 24 and m2 != 0):
+            raise ValueError(f"{value!r} has an impossible time")
+        end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+        return {"start": time(h1, m1), "end": end}
+    return value
+
+
+def _as_intervals(value: object) -> object:
+    if value is None or value == "closed":
+        return []
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [_parse_interval(v) for v in value]
+    return value
+
+
+Intervals = Annotated[list[Interval], Field(default_factory=list)]
+
+
+class WeeklyHours(_Strict):
+    """Opening intervals per weekday. A missing day is closed."""
+
+    mon: Intervals
+    tue: Intervals
+    wed: Intervals
+    thu: Intervals
+    fri: Intervals
+    sat: Intervals
+    sun: Intervals
+
+    @field_validator(*WEEKDAYS, mode="before")
+    @classmethod
+    def _intervals(cls, value: object) -> object:
+        return _as_intervals(value)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> WeeklyHours:
+        for day in WEEKDAYS:
+            spans = sorted(getattr(self, day), key=lambda i: i.start)
+            for a, b in itertools.pairwise(spans):
+                if b.start < a.end:
+                    raise ValueError(f"{day}: intervals overlap")
+        return self
+
+    def on(self, weekday: int) -> list[Interval]:
+        """Intervals for a `date.weekday()` number (Monday is 0)."""
+        intervals: list[Interval] = getattr(self, WEEKDAYS[weekday])
+        return intervals
+
+
+class Text(_Strict):
+    """A text in all three languages. Nynorsk is required; the others fall back to it."""
+
+    nn: str
+    nb: str | None = None
+    en: str | None = None
+
+    def get(self, language: Language) -> str:
+        return getattr(self, language) or self.nn
+
+
+class SpecialDay(_Strict):
+    """Hours that replace the weekly schedule on one day.
+
+    Either a fixed `date`, a recurring `month_day` ("12-24"), or a named `rule` that the hours
+    module computes for every year. `hours: []` (or "closed") closes the whole day; `closes_at`
+    keeps the usual opening and cuts the day short.
+    """
+
+    date: Date | None = None
+    month_day: str | None = None
+    rule: Literal["wednesday_before_maundy_thursday"] | None = None
+    hours: list[Interval] | None = None
+    closes_at: time | None = None
+    services: list[str] | None = None  # None: every service
+    note: str | None = None
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _intervals(cls, value: object) -> object:
+        return None if value is None else _as_intervals(value)
+
+    @field_validator("month_day")
+    @classmethod
+    def _month_day(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                datetime.strptime(f"2024-{value}", "%Y-%m-%d")
+            except ValueError:
+                raise ValueError(f"{value!r} is not a month-day like '12-24'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> SpecialDay:
+        chosen = [x for x in (self.date, self.month_day, self.rule) if x is not None]
+        if len(chosen) != 1:
+            raise ValueError("give exactly one of date, month_day or rule")
+        if self.hours is not None and self.closes_at is not None:
+            raise ValueError("give hours or closes_at, not both")
+        if self.hours is None and self.closes_at is None:
+            raise ValueError("give hours (use [] for closed) or closes_at")
+        return self
+
+
+class Closure(_Strict):
+    """A temporary closure between two local instants, with its own message."""
+
+    start: datetime
+    end: datetime
+    services: list[str] | None = None  # None: every service
+    message: Text | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Closure:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class ClosedNow(_Strict):
+    """The immediate override: when active, the switchboard is closed with its own message."""
+
+    active: bool = False
+    message: Text | None = None
+
+
+class Calendar(_Strict):
+    holiday_country: str = "NO"
+    holiday_subdivision: str | None = None
+    special_days: list[SpecialDay] = Field(default_factory=list)
+    closures: list[Closure] = Field(default_factory=list)
+    closed_now: ClosedNow = Field(default_factory=ClosedNow)
+
+
+class Keywords(_Strict):
+    nn: list[str] = Field(default_factory=list)
+    nb: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+    def all(self) -> list[str]:
+        return [*self.nn, *self.nb, *self.en]
+
+
+def _e164(value: str) -> str:
+    if not E164.match(value):
+        raise ValueError(f"{value!r} is not an E.164 number like +4756375000")
+    return value
+
+
+PhoneNumber = Annotated[str, AfterValidator(_e164)]
+
+
+class OnCall(_Strict):
+    number: PhoneNumber
+    description: Text
+
+
+
+class Department(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    key: Annotated[str, Field(pattern=r"^[0-9]$")]
+    name: Text
+    number: PhoneNumber
+    hours: WeeklyHours
+    keywords: Keywords = Field(default_factory=Keywords)
+    on_call: OnCall | None = None
+    self_service_url: str | None = None
+
+
+
+class Reception(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: str
+    address: str | None = None
+    hours: WeeklyHours
+
+
+class Queue(_Strict):
+    max_wait_seconds: Annotated[int, Field(ge=30)] = 300
+    closing_grace_seconds: Annotated[int, Field(ge=0)] = 600
+    seconds_per_position: Annotated[int, Field(ge=10)] = 90
+    announce_every_seconds: Annotated[int, Field(ge=10)] = 30
+
+
+class Agents(_Strict):
+    """Who may take callers through the agent URL: their phones or SIP identities."""
+
+    numbers: list[str] = Field(default_factory=list)
+    pin: Annotated[str, Field(pattern=r"^\d{4,8}$")] | None = None
+
+
+class Transfer(_Strict):
+    dial_timeout_seconds: Annotated[int, Field(ge=5, le=600)] = 25
+    whisper_timeout_seconds: Annotated[int, Field(ge=3, le=30)] = 8
+
+
+class Switchboard(_Strict):
+    hours: WeeklyHours
+    queue: Queue = Field(default_factory=Queue)
+    agents: Agents = Field(default_factory=Agents)
+    transfer: Transfer = Field(default_factory=Transfer)
+
+
+class Voice(_Strict):
+    """Twilio has no Nynorsk voice: nn and nb are spoken by a Norwegian (nb-NO) voice."""
+
+    language: str = "nb-NO"
+    voice: str = "Polly.Liv"
+    english_language: str = "en-GB"
+    english_voice: str = "Polly.Amy"
+    speech_language: str = "nb-NO"
+    # Recorded audio per prompt id and language, instead of <Say>: {"greeting": {"nn": url}}.
+    recordings: dict[str, dict[str, str]] = Field(default_factory=dict)
+
+
+MenuTarget = Annotated[
+    str, Field(pattern=r"^(department:[a-z][a-z0-9_]*|switchboard|english|sms|callback|repeat)$")
+]
+
+
+class Menus(_Strict):
+    """The key maps. `open` applies while the switchboard is open, `closed` when it is not."""
+
+    open: dict[str, MenuTarget]
+    closed: dict[str, MenuTarget]
+
+    @field_validator("open", "closed")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.fullmatch(r"[0-9*#]", key):
+                raise ValueError(f"key {key!r} must be one of 0-9, * or #")
+        return value
+
+
+class Municipality(_Strict):
+    name: str
+    main_number: PhoneNumber
+    timezone: str = "Europe/Oslo"
+    default_language: Language = "nn"
+    self_service_url: str
+    emergency_numbers: list[str] = Field(default_factory=lambda: ["110", "112", "113"])
+    legevakt_number: str = "116117"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class Config(_Strict):
+    municipality: Municipality
+    voice: Voice = Field(default_factory=Voice)
+    calendar: Calendar = Field(default_factory=Calendar)
+    switchboard: Switchboard
+    receptions: list[Reception] = Field(default_factory=list)
+    departments: list[Department]
+    menus: Menus
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.municipality.timezone)
+
+    def department(self, department_id: str) -> Department:
+        for department in self.departments:
+            if department.id == department_id:
+                return department
+        raise KeyError(department_id)
+
+    def service_ids(self) -> set[str]:
+        return {SWITCHBOARD, *(d.id for d in self.departments), *(r.id for r in self.receptions)}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Config:
+        errors: list[str] = []
+        ids = {
+            "departments": [d.id for d in self.departments],
+            "receptions": [r.id for r in self.receptions],
+        }
+        seen: set[str] = {SWITCHBOARD}
+        for field, field_ids in ids.items():
+            for i, item_id in enumerate(field_ids):
+                if item_id in seen:
+                    errors.append(f"{field}[{i}].id: {item_id!r} is already in use")
+                seen.add(item_id)
+        keys: dict[str, str] = {}
+        for i, dep in enumerate(self.departments):
+            if dep.key in keys:
+                errors.append(f"departments[{i}].key: {dep.key!r} is already {keys[dep.key]}")
+            keys[dep.key] = dep.id
+        known = {d.id for d in self.departments}
+        for menu_name in ("open", "closed"):
+            menu: dict[str, str] = getattr(self.menus, menu_name)
+            for key, target in menu.items():
+                where = f"menus.{menu_name}.{key}"
+                if target.startswith("department:"):
+                    dep_id = target.split(":", 1)[1]
+                    if dep_id not in known:
+                        errors.append(f"{where}: unknown department {dep_id!r}")
+                    elif self.department(dep_id).key != key:
+                        errors.append(
+                            f"{where}: department {dep_id!r} has key "
+                            f"{self.department(dep_id).key!r}, and a department keeps its key"
+                        )
+                elif key in keys and target != f"department:{keys[key]}":
+                    errors.append(f"{where}: key {key!r} already means department {keys[key]!r}")
+        targets = set(self.menus.open.values())
+        if "switchboard" not in targets:
+            errors.append("menus.open: no key leads to the switchboard")
+        services = self.service_ids()
+        for i, day in enumerate(self.calendar.special_days):
+            for s in day.services or []:
+                if s not in services:
+                    errors.append(f"calendar.special_days[{i}].services: unknown service {s!r}")
+        for i, closure in enumerate(self.calendar.closures):
+            for s in closure.services or []:
+                if s not in services:
+                    errors.append(f"calendar.closures[{i}].services: unknown service {s!r}")
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part.startswith("function-") or part in {"str", "list[...]"}:
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def format_errors(error: ValidationError) -> list[str]:
+    """One 'departments[2].hours: message' line per problem."""
+    lines: list[str] = []
+    for item in error.errors():
+        message = str(item["msg"]).removeprefix("Value error, ")
+        loc = _location(tuple(item["loc"]))
+        if loc == "(top level)":
+            lines.extend(message.split("\n"))
+        else:
+            lines.append(f"{loc}: {message}")
+    return lines
+
+
+def parse_config(text: str) -> Config:
+    """Parse and validate YAML text. Raises ConfigError with located messages."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"(yaml): {exc}"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(["(top level): the file must be a mapping"])
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(exc)) from None
