@@ -225,7 +225,6 @@ class OnCall(_Strict):
     description: Text
 
 
-
 class Department(_Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     key: Annotated[str, Field(pattern=r"^[0-9]$")]
@@ -235,7 +234,6 @@ class Department(_Strict):
     keywords: Keywords = Field(default_factory=Keywords)
     on_call: OnCall | None = None
     self_service_url: str | None = None
-
 
 
 class Reception(_Strict):
@@ -257,6 +255,8 @@ class Agents(_Strict):
 
     numbers: list[str] = Field(default_factory=list)
     pin: Annotated[str, Field(pattern=r"^\d{4,8}$")] | None = None
+    # How long an idle agent waits on one queue before the service looks again for returns.
+    idle_dial_seconds: Annotated[int, Field(ge=5, le=600)] = 20
 
 
 class Transfer(_Strict):
@@ -266,6 +266,9 @@ class Transfer(_Strict):
 
 class Switchboard(_Strict):
     hours: WeeklyHours
+    # The fallback dials this fixed number when our service cannot answer (a desk phone or
+    # a backup line; never the main number, which would loop back to the failing service).
+    fallback_number: PhoneNumber | None = None
     queue: Queue = Field(default_factory=Queue)
     agents: Agents = Field(default_factory=Agents)
     transfer: Transfer = Field(default_factory=Transfer)

@@ -1,0 +1,135 @@
+"""The shapes every flow step shares: what a webhook brings in and what the flow gives back.
+
+A flow step is a pure function `(Context, Turn) -> Reply`. The edge parses the request into a
+`Turn` (including what it read from live state), calls the step, appends `Reply.events`,
+applies `Reply.changes` to live state, and renders `Reply.twiml`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+from urllib.parse import urlencode
+
+from twilio.twiml import TwiML
+from twilio.twiml.voice_response import VoiceResponse
+
+from ivr.config import Config, Language
+from ivr.events import Event, EventKind, Scalar
+from ivr.hours import Hours
+
+MAIN_QUEUE = "sentralbord"
+RETURNS_QUEUE = "sentralbord-retur"
+QueueName = Literal["main", "returns"]
+TWILIO_QUEUES: dict[QueueName, str] = {"main": MAIN_QUEUE, "returns": RETURNS_QUEUE}
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """Live state the edge read from Redis before the step. None means "could not tell"."""
+
+    whisper_accepted: bool | None = None
+    returns_waiting: int | None = None
+    leave_reason: str | None = None
+    redirected: bool = False
+
+
+@dataclass(frozen=True)
+class Turn:
+    call_sid: str
+    caller: str  # the raw From; personal data, used only for SMS and callbacks
+    caller_id: str  # the keyed pseudonym for statistics
+    params: Mapping[str, str]
+    language: Language
+    step: int
+    at: datetime
+    live: LiveView = field(default_factory=LiveView)
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.params.get(name, default) or default
+
+    def number(self, name: str, default: int = 0) -> int:
+        try:
+            return int(float(self.params.get(name) or default))
+        except ValueError:
+            return default
+
+    def with_language(self, language: Language) -> Turn:
+        return replace(self, language=language)
+
+
+@dataclass(frozen=True)
+class MarkAccepted:
+    transfer_id: str
+
+
+@dataclass(frozen=True)
+class QueueJoin:
+    queue: QueueName
+    call_sid: str
+
+
+@dataclass(frozen=True)
+class QueueLeave:
+    queue: QueueName
+    call_sid: str
+
+
+@dataclass(frozen=True)
+class SetLeaveReason:
+    call_sid: str
+    reason: Literal["callback_number", "closing"]
+
+
+Change = MarkAccepted | QueueJoin | QueueLeave | SetLeaveReason
+
+
+@dataclass
+class Reply:
+    twiml: VoiceResponse = field(default_factory=VoiceResponse)
+    events: list[Event] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+    def xml(self) -> str:
+        return str(self.twiml.to_xml())
+
+
+@dataclass(frozen=True)
+class Context:
+    config: Config
+    hours: Hours
+    public_url: str
+
+    def url(self, path: str, turn: Turn | None = None, **params: str | int) -> str:
+        """An absolute URL for Twilio, carrying the language and the next step counter."""
+        query: dict[str, str | int] = {}
+        if turn is not None:
+            query = {"lang": turn.language, "s": turn.step + 1}
+        query.update(params)
+        suffix = f"?{urlencode(query)}" if query else ""
+        return f"{self.public_url}{path}{suffix}"
+
+    def event(self, turn: Turn, kind: EventKind, dedupe_key: str, /, **data: Scalar) -> Event:
+        return Event(
+            kind=kind, call_sid=turn.call_sid, dedupe_key=dedupe_key, at=turn.at, data=data
+        )
+
+    def speak(self, node: TwiML, text: str, language: Language) -> None:
+        """Add a <Say> in the language's configured voice (nn and nb share the nb-NO voice)."""
+        if not text:
+            return
+        voice = self.config.voice
+        if language == "en":
+            node.say(text, voice=voice.english_voice, language=voice.english_language)
+        else:
+            node.say(text, voice=voice.voice, language=voice.language)
+
+    def play_or_speak(self, node: TwiML, *, prompt_id: str, text: str, language: Language) -> None:
+        """Play a recording when the config has one for this prompt, else speak the text."""
+        recording = self.config.voice.recordings.get(prompt_id, {}).get(language)
+        if recording:
+            node.play(recording)
+        else:
+            self.speak(node, text, language)

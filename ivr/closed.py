@@ -1,0 +1,122 @@
+"""The closed flow: when the switchboard opens, reception desks, emergency numbers, and the
+closed menu, which keeps open departments under their usual keys and offers on-call lines,
+an SMS with the self-service link and a callback at the next opening (BRIEF §6).
+"""
+
+from __future__ import annotations
+
+from twilio.twiml.voice_response import Gather
+
+from ivr.call import Context, Reply, Turn
+from ivr.config import SWITCHBOARD, Language
+from ivr.phrases import describe_instant
+from ivr.prompts import say
+
+
+def option_text(ctx: Context, target: str, key: str, language: Language) -> str:
+    if target.startswith("department:"):
+        department = ctx.config.department(target.split(":", 1)[1])
+        return say("press_for", language, what=department.name.get(language), key=key)
+    if target == "english":
+        return say("english_option", language, key=key)
+    what = {
+        "switchboard": "switchboard_option",
+        "sms": "sms_option",
+        "callback": "callback_option",
+        "repeat": "repeat_option",
+    }[target]
+    return say("press_for", language, what=say(what, language), key=key)
+
+
+def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gather:
+    voice = ctx.config.voice
+    if not speech:
+        return Gather(input="dtmf", num_digits=1, action=action, timeout=6)
+    hints = ", ".join(dict.fromkeys(w for d in ctx.config.departments for w in d.keywords.all()))
+    return Gather(
+        input="dtmf speech",
+        num_digits=1,
+        action=action,
+        timeout=6,
+        speech_timeout="auto",
+        language=voice.english_language if turn.language == "en" else voice.speech_language,
+        hints=hints[:5000],
+    )
+
+
+def closed_lines(ctx: Context, turn: Turn) -> list[str]:
+    lang = turn.language
+    lines: list[str] = []
+    for key, target in ctx.config.menus.closed.items():
+        if target.startswith("department:"):
+            department = ctx.config.department(target.split(":", 1)[1])
+            if ctx.hours.is_open(department.id, turn.at):
+                lines.append(option_text(ctx, target, key, lang))
+            elif department.on_call is not None:
+                what = department.on_call.description.get(lang)
+                lines.append(say("press_for", lang, what=what, key=key))
+        elif target == "callback" and ctx.hours.next_opening(SWITCHBOARD, turn.at) is None:
+            continue
+        elif target != "switchboard":
+            lines.append(option_text(ctx, target, key, lang))
+    return [line for line in lines if line]
+
+
+def closed_intro(ctx: Context, turn: Turn) -> list[str]:
+    """When the switchboard opens, which reception desk is open, and the emergency numbers."""
+    lang = turn.language
+    status = ctx.hours.status(SWITCHBOARD, turn.at)
+    lines: list[str] = []
+    if status.message is not None:
+        lines.append(status.message.get(lang))
+    if status.next_opening is None:
+        lines.append(say("closed_no_next", lang))
+    else:
+        when = describe_instant(status.next_opening, now=turn.at, language=lang)
+        if status.reason == "holiday" and status.holiday_name:
+            lines.append(say("closed_holiday", lang, holiday=status.holiday_name, next=when))
+        elif status.message is None:
+            lines.append(say("closed", lang, next=when))
+        else:
+            lines.append(say("closed", lang, next=when).split(". ", 1)[-1])
+    desk = reception_line(ctx, turn)
+    if desk:
+        lines.append(desk)
+    municipality = ctx.config.municipality
+    medical, fire, police = "113", "110", "112"
+    if set(municipality.emergency_numbers) != {"110", "112", "113"}:
+        medical = fire = police = " ".join(municipality.emergency_numbers)
+    legevakt = " ".join([municipality.legevakt_number[:3], municipality.legevakt_number[3:]])
+    lines.append(
+        say("emergency", lang, medical=medical, fire=fire, police=police, legevakt=legevakt)
+    )
+    return lines
+
+
+def reception_line(ctx: Context, turn: Turn) -> str:
+    """The reception desk that is open now, or the one that opens first."""
+    lang = turn.language
+    best: tuple[float, str] | None = None
+    for desk in ctx.config.receptions:
+        if ctx.hours.is_open(desk.id, turn.at):
+            closes = ctx.hours.closes_at(desk.id, turn.at)
+            if closes is not None:
+                local = closes.astimezone(ctx.config.zone)
+                return say("reception_open", lang, desk=desk.name, time=f"{local:%H:%M}")
+        opening = ctx.hours.next_opening(desk.id, turn.at)
+        if opening is not None and (best is None or opening.timestamp() < best[0]):
+            when = describe_instant(opening, now=turn.at, language=lang)
+            best = (opening.timestamp(), say("reception_next", lang, desk=desk.name, next=when))
+    return best[1] if best else ""
+
+
+def render_closed(ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro: bool) -> None:
+    lang = turn.language
+    action = ctx.url("/twilio/closed", turn, n=attempt)
+    gather = menu_gather(ctx, turn, action, speech=False)
+    if intro:
+        for line in closed_intro(ctx, turn):
+            ctx.speak(gather, line, lang)
+    ctx.speak(gather, " ".join(closed_lines(ctx, turn)), lang)
+    reply.twiml.append(gather)
+    reply.twiml.redirect(action)

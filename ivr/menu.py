@@ -1,0 +1,188 @@
+"""The main menu while the switchboard is open, and the closed flow with its own menu.
+
+Both key maps come from the config. A Gather is always followed by a Redirect to the same
+action URL, so silence arrives as a request without Digits or SpeechResult (twilio-protocol
+§2.2). Silence or an invalid choice re-prompts once; then the caller goes to the switchboard
+queue when it is open, or hears goodbye when it is closed.
+"""
+
+from __future__ import annotations
+
+from ivr import contact, queue, transfer
+from ivr.call import Context, Reply, Turn
+from ivr.closed import menu_gather, option_text, render_closed
+from ivr.config import SWITCHBOARD, Department
+from ivr.prompts import say
+from ivr.speech import asks_for_switchboard, match_department
+
+MAX_ATTEMPTS = 2
+
+
+def answer_call(ctx: Context, turn: Turn) -> Reply:
+    """The number's voice webhook: greet, then the open menu or the closed flow."""
+    reply = Reply()
+    reply.events.append(
+        ctx.event(
+            turn,
+            "call_started",
+            f"{turn.call_sid}:started",
+            caller=turn.caller_id,
+            to=turn.get("To"),
+            switchboard_open=ctx.hours.is_open(SWITCHBOARD, turn.at),
+            forwarded_from_present=bool(turn.get("ForwardedFrom")),
+        )
+    )
+    name = ctx.config.municipality.name
+    ctx.play_or_speak(
+        reply.twiml,
+        prompt_id="greeting",
+        text=say("greeting", turn.language, name=name),
+        language=turn.language,
+    )
+    if ctx.hours.is_open(SWITCHBOARD, turn.at):
+        render_open_menu(ctx, turn, reply, attempt=0, intro=True)
+    else:
+        render_closed(ctx, turn, reply, attempt=0, intro=True)
+    return reply
+
+
+def render_open_menu(
+    ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro: bool = False
+) -> None:
+    lang = turn.language
+    action = ctx.url("/twilio/menu", turn, n=attempt)
+    gather = menu_gather(ctx, turn, action, speech=True)
+    if intro:
+        closes = ctx.hours.closes_at(SWITCHBOARD, turn.at)
+        if closes is not None:
+            local = closes.astimezone(ctx.config.zone)
+            ctx.speak(gather, say("open_until", lang, time=f"{local:%H:%M}"), lang)
+        site = ctx.config.municipality.self_service_url.removeprefix("https://")
+        ctx.speak(gather, say("self_service_hint", lang, site=site.removeprefix("www.")), lang)
+    lines = [option_text(ctx, t, k, lang) for k, t in ctx.config.menus.open.items()]
+    ctx.speak(gather, " ".join(line for line in lines if line), lang)
+    ctx.speak(gather, say("speech_hint", lang), lang)
+    reply.twiml.append(gather)
+    reply.twiml.redirect(action)
+
+
+def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
+    """The main menu's Gather action (or its Redirect on silence)."""
+    reply = Reply()
+    attempt = turn.number("n")
+    if not ctx.hours.is_open(SWITCHBOARD, turn.at):
+        return handle_closed_menu(ctx, turn)
+    digits, speech = turn.get("Digits").strip(), turn.get("SpeechResult").strip()
+    target: str | None = None
+    if digits:
+        target = ctx.config.menus.open.get(digits[:1])
+        problem = "invalid_choice"
+    elif speech:
+        department = match_department(ctx.config, speech)
+        if department is not None:
+            target = f"department:{department.id}"
+        elif asks_for_switchboard(speech):
+            target = "switchboard"
+        problem = "not_understood"
+    else:
+        problem = ""
+    reply.events.append(
+        ctx.event(
+            turn,
+            "menu_choice",
+            f"{turn.call_sid}:{turn.step}:menu",
+            menu="open",
+            input="dtmf" if digits else "speech" if speech else "none",
+            key=digits[:1] or None,
+            target=target,
+            attempt=attempt,
+        )
+    )
+    if target is None:
+        if problem:
+            ctx.speak(reply.twiml, say(problem, turn.language), turn.language)
+        if attempt + 1 >= MAX_ATTEMPTS:
+            queue.enqueue(ctx, turn, reply, queue="main")
+        else:
+            render_open_menu(ctx, turn, reply, attempt=attempt + 1)
+        return reply
+    perform(ctx, turn, reply, target=target, menu="open")
+    return reply
+
+
+def perform(ctx: Context, turn: Turn, reply: Reply, *, target: str, menu: str) -> None:
+    """Carry out a menu choice that both menus share."""
+    if target == "english":
+        english = turn.with_language("en")
+        if menu == "open":
+            render_open_menu(ctx, english, reply, attempt=0)
+        else:
+            render_closed(ctx, english, reply, attempt=0, intro=True)
+    elif target == "switchboard":
+        if ctx.hours.is_open(SWITCHBOARD, turn.at):
+            queue.enqueue(ctx, turn, reply, queue="main")
+        else:
+            render_closed(ctx, turn, reply, attempt=0, intro=True)
+    elif target == "repeat":
+        render_closed(ctx, turn, reply, attempt=0, intro=True)
+    elif target == "sms":
+        contact.send_sms(ctx, turn, reply)
+        _back_to_menu(ctx, turn, reply, menu)
+    elif target == "callback":
+        contact.offer_callback(ctx, turn, reply)
+    else:
+        department = ctx.config.department(target.split(":", 1)[1])
+        choose_department(ctx, turn, reply, department)
+
+
+def _back_to_menu(ctx: Context, turn: Turn, reply: Reply, menu: str) -> None:
+    if menu == "open":
+        render_open_menu(ctx, turn, reply, attempt=0)
+    else:
+        ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
+        reply.twiml.hangup()
+
+
+def choose_department(ctx: Context, turn: Turn, reply: Reply, department: Department) -> None:
+    """A department was chosen: transfer when it is open, else say when and offer the rest."""
+    if ctx.hours.is_open(department.id, turn.at):
+        transfer.start_transfer(ctx, turn, reply, department=department, initiator="ivr")
+    elif not ctx.hours.is_open(SWITCHBOARD, turn.at) and department.on_call is not None:
+        transfer.dial_on_call(ctx, turn, reply, department=department)
+    else:
+        transfer.department_closed(ctx, turn, reply, department=department)
+
+
+def handle_closed_menu(ctx: Context, turn: Turn) -> Reply:
+    """The closed menu's Gather action (or its Redirect on silence)."""
+    reply = Reply()
+    attempt = turn.number("n")
+    digits = turn.get("Digits").strip()[:1]
+    target = ctx.config.menus.closed.get(digits) if digits else None
+    if target is not None and target.startswith("department:"):
+        department = ctx.config.department(target.split(":", 1)[1])
+        if not ctx.hours.is_open(department.id, turn.at) and department.on_call is None:
+            target = None
+    reply.events.append(
+        ctx.event(
+            turn,
+            "menu_choice",
+            f"{turn.call_sid}:{turn.step}:menu",
+            menu="closed",
+            input="dtmf" if digits else "none",
+            key=digits or None,
+            target=target,
+            attempt=attempt,
+        )
+    )
+    if target is None:
+        if digits:
+            ctx.speak(reply.twiml, say("invalid_choice", turn.language), turn.language)
+        if attempt + 1 >= MAX_ATTEMPTS:
+            ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
+            reply.twiml.hangup()
+        else:
+            render_closed(ctx, turn, reply, attempt=attempt + 1, intro=False)
+        return reply
+    perform(ctx, turn, reply, target=target, menu="closed")
+    return reply

@@ -1,0 +1,147 @@
+"""Instants and weekly hours in words a caller hears: "i morgon kl. 09:00".
+
+The text is read by a TTS voice, so it is written the way a person says it: relative days
+("i dag", "i morgon") when they are near, weekday and date otherwise, and a year only when the
+date is not in the coming months. Nynorsk is the default; Bokmål and English are available.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from ivr.config import Interval, Language, WeeklyHours
+
+_WEEKDAYS: dict[Language, tuple[str, ...]] = {
+    "nn": ("måndag", "tysdag", "onsdag", "torsdag", "fredag", "laurdag", "sundag"),
+    "nb": ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
+_NORWEGIAN_MONTHS = (
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+)
+_MONTHS: dict[Language, tuple[str, ...]] = {
+    "nn": _NORWEGIAN_MONTHS,
+    "nb": _NORWEGIAN_MONTHS,
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+_TODAY: dict[Language, str] = {"nn": "i dag", "nb": "i dag", "en": "today"}
+_TOMORROW: dict[Language, str] = {"nn": "i morgon", "nb": "i morgen", "en": "tomorrow"}
+_AND: dict[Language, str] = {"nn": "og", "nb": "og", "en": "and"}
+_TO: dict[Language, str] = {"nn": "til", "nb": "til", "en": "to"}
+_CLOSED: dict[Language, str] = {"nn": "stengt", "nb": "stengt", "en": "closed"}
+
+# A date this many days ahead or fewer is said without its year: nobody hears "6. april"
+# in November and thinks of the April that has passed.
+YEARLESS_DAYS = 300
+# Three days in a row or more are a range ("måndag til fredag"); two are just listed.
+_MIN_RANGE = 3
+_END_OF_DAY = time(23, 59, 59, 999999)
+
+
+def weekday_name(day: date, *, language: Language) -> str:
+    return _WEEKDAYS[language][day.weekday()]
+
+
+def _clock(moment: time) -> str:
+    return "24:00" if moment == _END_OF_DAY else f"{moment:%H:%M}"
+
+
+def _at_clock(clock: str, language: Language) -> str:
+    return f"at {clock}" if language == "en" else f"kl. {clock}"
+
+
+def describe_date(day: date, *, today: date, language: Language) -> str:
+    """ "i dag", "i morgon", or "tysdag 7. april" (with the year when it is not soon)."""
+    ahead = (day - today).days
+    if ahead == 0:
+        return _TODAY[language]
+    if ahead == 1:
+        return _TOMORROW[language]
+    weekday = weekday_name(day, language=language)
+    month = _MONTHS[language][day.month - 1]
+    year = "" if 0 <= ahead <= YEARLESS_DAYS else f" {day.year}"
+    if language == "en":
+        return f"{weekday} {day.day} {month}{year}"
+    return f"{weekday} {day.day}. {month}{year}"
+
+
+def describe_instant(when: datetime, *, now: datetime, language: Language) -> str:
+    """ "i morgon kl. 09:00", in `when`'s own time zone (the municipality's, from `Hours`)."""
+    if when.tzinfo is None or now.tzinfo is None:
+        raise ValueError("describe_instant needs aware datetimes")
+    today = now.astimezone(when.tzinfo).date()
+    day = describe_date(when.date(), today=today, language=language)
+    return f"{day} {_at_clock(f'{when:%H:%M}', language)}"
+
+
+def _join(items: list[str], language: Language) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {_AND[language]} {items[-1]}"
+
+
+def _describe_days(weekdays: list[int], language: Language) -> str:
+    names = _WEEKDAYS[language]
+    runs: list[list[int]] = []
+    for weekday in weekdays:
+        if runs and runs[-1][-1] == weekday - 1:
+            runs[-1].append(weekday)
+        else:
+            runs.append([weekday])
+    items: list[str] = []
+    for run in runs:
+        if len(run) >= _MIN_RANGE:
+            items.append(f"{names[run[0]]} {_TO[language]} {names[run[-1]]}")
+        else:
+            items.extend(names[d] for d in run)
+    return _join(items, language)
+
+
+def _describe_intervals(intervals: list[Interval], language: Language) -> str:
+    spans = [f"{_clock(i.start)}–{_clock(i.end)}" for i in sorted(intervals, key=lambda i: i.start)]
+    joined = _join(spans, language)
+    return joined if language == "en" else f"kl. {joined}"
+
+
+def describe_weekly(hours: WeeklyHours, *, language: Language) -> str:
+    """Say the week's hours, with the days that share hours said together.
+
+    For example "måndag til fredag kl. 09:00-15:00", written with an en dash between times.
+    """
+    groups: dict[tuple[tuple[time, time], ...], list[int]] = {}
+    for weekday in range(7):
+        intervals = hours.on(weekday)
+        if intervals:
+            key = tuple(sorted((i.start, i.end) for i in intervals))
+            groups.setdefault(key, []).append(weekday)
+    if not groups:
+        return _CLOSED[language]
+    parts = [
+        f"{_describe_days(days, language)} {_describe_intervals(hours.on(days[0]), language)}"
+        for days in sorted(groups.values())
+    ]
+    return _join(parts, language)

@@ -1,0 +1,181 @@
+"""The switchboard queues: joining, the wait loop, leaving, and being answered.
+
+Returns are served first with two Twilio queues: bounced callers join `sentralbord-retur`,
+everyone else `sentralbord`, and the agent side dials the returns queue whenever a returned
+caller is waiting (see `ivr.agent`). This needs no REST call on the request path; the price
+is that an agent already idling on the main queue picks up a new return only when that Dial
+times out and re-asks (at most the agent Dial timeout plus Twilio's 5 s buffer).
+
+Each join is a queue *visit* (`<CallSid>.<step>`), the unit service level is counted in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from twilio.twiml.voice_response import Gather
+
+from ivr import contact
+from ivr.call import (
+    TWILIO_QUEUES,
+    Context,
+    QueueJoin,
+    QueueLeave,
+    QueueName,
+    Reply,
+    SetLeaveReason,
+    Turn,
+)
+from ivr.closed import render_closed
+from ivr.config import SWITCHBOARD
+from ivr.phrases import describe_instant
+from ivr.prompts import minutes, say
+
+
+def enqueue(
+    ctx: Context, turn: Turn, reply: Reply, *, queue: QueueName, bounced_from: str | None = None
+) -> None:
+    visit = f"{turn.call_sid}.{turn.step}"
+    reply.events.append(
+        ctx.event(
+            turn,
+            "queue_joined",
+            f"{turn.call_sid}:{turn.step}:enqueue",
+            queue=queue,
+            visit=visit,
+            bounced_from=bounced_from,
+            caller=turn.caller_id,
+        )
+    )
+    reply.changes.append(QueueJoin(queue=queue, call_sid=turn.call_sid))
+    if queue == "main":
+        ctx.speak(reply.twiml, say("to_switchboard", turn.language), turn.language)
+    reply.twiml.enqueue(
+        TWILIO_QUEUES[queue],
+        action=ctx.url("/twilio/queue/done", turn, q=queue, v=visit),
+        wait_url=ctx.url("/twilio/queue/wait", q=queue, v=visit, lang=turn.language),
+        wait_url_method="POST",
+    )
+
+
+def closed_since(ctx: Context, at: datetime) -> datetime | None:
+    """When today's last switchboard interval ended, if it has."""
+    today = at.astimezone(ctx.config.zone).date()
+    ends = [end for _, end in ctx.hours.intervals_on(SWITCHBOARD, today) if end <= at]
+    return max(ends) if ends else None
+
+
+def past_closing_grace(ctx: Context, turn: Turn) -> bool:
+    """Callers queued at closing are served until the grace period ends (BRIEF §5)."""
+    if ctx.hours.is_open(SWITCHBOARD, turn.at):
+        return False
+    grace = timedelta(seconds=ctx.config.switchboard.queue.closing_grace_seconds)
+    since = closed_since(ctx, turn.at)
+    if since is None:  # closed by an override or closure: count from the caller's own wait
+        return timedelta(seconds=turn.number("QueueTime")) >= grace
+    return turn.at - since >= grace
+
+
+def wait(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
+    """The waitUrl, requested again each time its document runs out (twilio-protocol §4.1)."""
+    reply = Reply()
+    # Each wait refreshes the caller's place in live state, so lost leaves age out.
+    reply.changes.append(QueueJoin(queue=queue, call_sid=turn.call_sid))
+    lang = turn.language
+    settings = ctx.config.switchboard.queue
+    choice = ctx.url("/twilio/queue/choice", q=queue, v=visit, lang=lang)
+    if past_closing_grace(ctx, turn):
+        opening = ctx.hours.next_opening(SWITCHBOARD, turn.at)
+        when = describe_instant(opening, now=turn.at, language=lang) if opening else ""
+        reply.changes.append(SetLeaveReason(call_sid=turn.call_sid, reason="closing"))
+        gather = Gather(input="dtmf", num_digits=1, timeout=8, action=f"{choice}&m=closing")
+        ctx.speak(gather, say("queue_closing", lang, next=when), lang)
+        reply.twiml.append(gather)
+        reply.twiml.leave()
+        return reply
+    position = max(1, turn.number("QueuePosition", 1))
+    if queue == "main" and turn.live.returns_waiting:
+        position += turn.live.returns_waiting
+    gather = Gather(
+        input="dtmf", num_digits=1, timeout=settings.announce_every_seconds, action=choice
+    )
+    if turn.number("QueueTime") >= settings.max_wait_seconds:
+        ctx.speak(gather, say("queue_overflow", lang), lang)
+    else:
+        ctx.speak(gather, say("queue_position", lang, position=position), lang)
+        expected = minutes(position * settings.seconds_per_position, lang)
+        ctx.speak(gather, say("queue_wait", lang, minutes=expected), lang)
+        ctx.speak(gather, say("queue_callback_offer", lang), lang)
+    reply.twiml.append(gather)
+    return reply
+
+
+def choice(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
+    """A key pressed while waiting: 1 callback, 2 SMS. Runs in the wait context."""
+    reply = Reply()
+    digits = turn.get("Digits").strip()[:1]
+    closing = turn.get("m") == "closing"
+    if digits == "1":
+        if contact.can_text(turn.caller):
+            contact.confirm_callback(ctx, turn, reply, number=turn.caller)
+        else:
+            reply.changes.append(SetLeaveReason(call_sid=turn.call_sid, reason="callback_number"))
+            reply.twiml.leave()
+    elif digits == "2":
+        sent = contact.send_sms(ctx, turn, reply)
+        if sent and closing:
+            ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
+            reply.twiml.hangup()
+        elif sent:
+            ctx.speak(reply.twiml, say("sms_keep_place", turn.language), turn.language)
+    elif closing:
+        reply.twiml.leave()
+    return reply
+
+
+def done(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
+    """The Enqueue action: the visit has ended, one way or another (QueueResult)."""
+    reply = Reply()
+    result = turn.get("QueueResult") or "unknown"
+    reason = turn.live.leave_reason
+    reply.events.append(
+        ctx.event(
+            turn,
+            "queue_left",
+            f"{turn.call_sid}:{turn.step}:queue_left",
+            queue=queue,
+            visit=visit,
+            result=result,
+            reason=reason,
+            queue_time_seconds=turn.number("QueueTime"),
+        )
+    )
+    reply.changes.append(QueueLeave(queue=queue, call_sid=turn.call_sid))
+    if result == "leave":
+        if reason == "callback_number":
+            contact.ask_for_number(ctx, turn, reply, attempt=0)
+        else:
+            render_closed(ctx, turn, reply, attempt=0, intro=True)
+    elif result in {"error", "system-error", "queue-full"}:
+        ctx.speak(reply.twiml, say("technical_error", turn.language), turn.language)
+        contact.offer_callback(ctx, turn, reply)
+    return reply
+
+
+def answered(ctx: Context, turn: Turn, *, queue: QueueName) -> Reply:
+    """The `<Queue url>` fetched for the dequeued caller: this is the moment of answer."""
+    reply = Reply()
+    queue_sid = turn.get("QueueSid")
+    agent_leg = turn.get("DequeingCallSid")
+    reply.events.append(
+        ctx.event(
+            turn,
+            "queue_answered",
+            f"{turn.call_sid}:{queue_sid}:{agent_leg}:answered",
+            queue=queue,
+            queue_time_seconds=turn.number("QueueTime"),
+            agent_call_sid=agent_leg or None,
+        )
+    )
+    reply.changes.append(QueueLeave(queue=queue, call_sid=turn.call_sid))
+    return reply

@@ -1,0 +1,264 @@
+"""Transfers to departments: the Dial, the whisper that asks the employee to accept, and the
+Dial action that decides the outcome.
+
+The outcome comes from `DialBridged` together with our own record of the whisper's accept
+request, never from `DialCallStatus` alone: a voicemail or a PBX auto-attendant also gives
+`completed` (BRIEF §5, twilio-protocol §9b). A transfer that does not connect is a bounce:
+the caller is told, and joins the returns queue, which agents take before the main queue.
+The transfer id is `<CallSid>.<step>`, unique per call and step with no shared counter.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from twilio.twiml.voice_response import Dial, Gather
+
+from ivr import contact, queue
+from ivr.call import Context, MarkAccepted, Reply, Turn
+from ivr.closed import render_closed
+from ivr.config import SWITCHBOARD, Department
+from ivr.phrases import describe_instant, describe_weekly
+from ivr.prompts import say
+
+Initiator = Literal["ivr", "agent"]
+Outcome = Literal["connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"]
+_UNBRIDGED: dict[str, Outcome] = {
+    "no-answer": "no_answer",
+    "busy": "busy",
+    "failed": "failed",
+    "canceled": "failed",
+}
+CHILD_EVENTS = "initiated ringing answered completed"  # a string: see twilio-protocol §10.6
+
+
+def transfer_outcome(
+    *, dial_status: str, bridged: bool, accepted: bool | None, caller_gone: bool
+) -> Outcome:
+    """Classify a finished Dial. `accepted` is None when the whisper record is unreadable."""
+    if bridged:
+        # Our whisper bridges only after the accept request, so a bridge is a connection
+        # even when the record could not be read back.
+        return "connected"
+    if accepted:
+        # Accepted but never bridged: the caller hung up in the gap before the bridge.
+        return "caller_hung_up" if caller_gone else "connected"
+    if caller_gone:
+        return "caller_hung_up"
+    return _UNBRIDGED.get(dial_status, "declined")
+
+
+def start_transfer(
+    ctx: Context, turn: Turn, reply: Reply, *, department: Department, initiator: Initiator
+) -> None:
+    transfer_id = f"{turn.call_sid}.{turn.step}"
+    lang = turn.language
+    reply.events.append(
+        ctx.event(
+            turn,
+            "transfer_started",
+            f"{turn.call_sid}:{turn.step}:transfer",
+            transfer_id=transfer_id,
+            department=department.id,
+            initiator=initiator,
+            caller=turn.caller_id,
+        )
+    )
+    ctx.speak(reply.twiml, say("transferring", lang, department=department.name.get(lang)), lang)
+    settings = ctx.config.switchboard.transfer
+    dial = Dial(
+        action=ctx.url(
+            "/twilio/transfer/result", turn, t=transfer_id, d=department.id, i=initiator
+        ),
+        timeout=settings.dial_timeout_seconds,
+    )
+    dial.number(
+        department.number,
+        url=ctx.url("/twilio/whisper", t=transfer_id, d=department.id),
+        status_callback=ctx.url("/twilio/transfer/status", t=transfer_id),
+        status_callback_event=CHILD_EVENTS,
+    )
+    reply.twiml.append(dial)
+
+
+def whisper(ctx: Context, turn: Turn, *, department: Department, transfer_id: str) -> Reply:
+    """Runs on the employee's leg before the bridge: only Say, Play, Gather and Hangup.
+
+    If this document ran out of verbs Twilio would bridge the call, so the Gather is followed
+    by a Say and a Hangup: no key means declined.
+    """
+    reply = Reply()
+    lang = ctx.config.municipality.default_language
+    gather = Gather(
+        input="dtmf",
+        num_digits=1,
+        timeout=ctx.config.switchboard.transfer.whisper_timeout_seconds,
+        action=ctx.url("/twilio/whisper/answer", t=transfer_id, d=department.id),
+    )
+    text = say(
+        "whisper", lang, name=ctx.config.municipality.name, department=department.name.get(lang)
+    )
+    ctx.speak(gather, text, lang)
+    reply.twiml.append(gather)
+    ctx.speak(reply.twiml, say("whisper_declined", lang), lang)
+    reply.twiml.hangup()
+    return reply
+
+
+def whisper_answer(ctx: Context, turn: Turn, *, transfer_id: str) -> Reply:
+    """The employee pressed a key: 1 accepts (the document then ends and Twilio bridges)."""
+    reply = Reply()
+    lang = ctx.config.municipality.default_language
+    if turn.get("Digits").strip() == "1":
+        reply.changes.append(MarkAccepted(transfer_id=transfer_id))
+        reply.events.append(
+            ctx.event(
+                turn,
+                "whisper_accepted",
+                f"{transfer_id}:accepted",
+                transfer_id=transfer_id,
+                parent_call_sid=turn.get("ParentCallSid") or None,
+            )
+        )
+        ctx.speak(reply.twiml, say("whisper_accepted", lang), lang)
+    else:
+        ctx.speak(reply.twiml, say("whisper_declined", lang), lang)
+        reply.twiml.hangup()
+    return reply
+
+
+def transfer_result(
+    ctx: Context, turn: Turn, *, department: Department, transfer_id: str, initiator: Initiator
+) -> Reply:
+    """The Dial action: decide the outcome; a bounce goes to the returns queue, served first."""
+    reply = Reply()
+    lang = turn.language
+    dial_status = turn.get("DialCallStatus")
+    caller_gone = turn.get("CallStatus") in {"completed", "canceled"}
+    outcome = transfer_outcome(
+        dial_status=dial_status,
+        bridged=turn.get("DialBridged").lower() == "true",
+        accepted=turn.live.whisper_accepted,
+        caller_gone=caller_gone,
+    )
+    bounce = outcome not in {"connected", "caller_hung_up"} and not turn.live.redirected
+    switchboard_open = ctx.hours.is_open(SWITCHBOARD, turn.at)
+    dial_sid = turn.get("DialCallSid")
+    reply.events.append(
+        ctx.event(
+            turn,
+            "transfer_result",
+            f"dial:{dial_sid}" if dial_sid else f"{transfer_id}:result",
+            transfer_id=transfer_id,
+            department=department.id,
+            initiator=initiator,
+            outcome=outcome,
+            dial_status=dial_status or None,
+            bridged=turn.get("DialBridged").lower() == "true",
+            whisper_accepted=turn.live.whisper_accepted,
+            duration_seconds=turn.number("DialCallDuration"),
+            bounce=bounce,
+            redirected=turn.live.redirected,
+            next=("queue" if switchboard_open else "closed") if bounce else None,
+        )
+    )
+    if not bounce or caller_gone:
+        # Connected and finished, hung up, or redirected by an agent: Twilio ignores our
+        # TwiML for a redirected call, so an empty document is the honest answer.
+        return reply
+    prompt = "bounce_busy" if outcome == "busy" else "bounce"
+    ctx.speak(reply.twiml, say(prompt, lang, department=department.name.get(lang)), lang)
+    if switchboard_open:
+        ctx.speak(reply.twiml, say("bounce_queue", lang), lang)
+        queue.enqueue(ctx, turn, reply, queue="returns", bounced_from=transfer_id)
+    else:
+        render_closed(ctx, turn, reply, attempt=0, intro=True)
+    return reply
+
+
+def department_closed(ctx: Context, turn: Turn, reply: Reply, *, department: Department) -> None:
+    """Say the department's hours and next opening, then offer what is available now."""
+    lang = turn.language
+    opening = ctx.hours.next_opening(department.id, turn.at)
+    name = department.name.get(lang)
+    if opening is None:
+        text = say("department_closed_today", lang, department=name.capitalize())
+    else:
+        text = say(
+            "department_closed",
+            lang,
+            department=name[:1].upper() + name[1:],
+            hours=describe_weekly(department.hours, language=lang),
+            next=describe_instant(opening, now=turn.at, language=lang),
+        )
+    action = ctx.url("/twilio/department/closed", turn, d=department.id)
+    gather = Gather(input="dtmf", num_digits=1, action=action, timeout=6)
+    ctx.speak(gather, text, lang)
+    options = [say("press_for", lang, what=say("sms_option", lang), key="1")]
+    if ctx.hours.is_open(SWITCHBOARD, turn.at):
+        options.append(say("press_for", lang, what=say("switchboard_option", lang), key="0"))
+    if department.on_call is not None:
+        what = department.on_call.description.get(lang)
+        options.append(say("press_for", lang, what=what, key="5"))
+    ctx.speak(gather, " ".join(options), lang)
+    reply.twiml.append(gather)
+    reply.twiml.redirect(action)
+
+
+def handle_department_closed(ctx: Context, turn: Turn, *, department: Department) -> Reply:
+    """The closed department's menu: 1 SMS, 0 switchboard, 5 on-call; silence goes on."""
+    reply = Reply()
+    digits = turn.get("Digits").strip()[:1]
+    switchboard_open = ctx.hours.is_open(SWITCHBOARD, turn.at)
+    reply.events.append(
+        ctx.event(
+            turn,
+            "menu_choice",
+            f"{turn.call_sid}:{turn.step}:menu",
+            menu=f"department_closed:{department.id}",
+            input="dtmf" if digits else "none",
+            key=digits or None,
+        )
+    )
+    if digits == "1":
+        contact.send_sms(ctx, turn, reply)
+        _hang_up(ctx, turn, reply)
+    elif digits == "5" and department.on_call is not None:
+        dial_on_call(ctx, turn, reply, department=department)
+    elif switchboard_open:
+        queue.enqueue(ctx, turn, reply, queue="main")
+    else:
+        _hang_up(ctx, turn, reply)
+    return reply
+
+
+def _hang_up(ctx: Context, turn: Turn, reply: Reply) -> None:
+    ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
+    reply.twiml.hangup()
+
+
+def dial_on_call(ctx: Context, turn: Turn, reply: Reply, *, department: Department) -> None:
+    """Out of hours, a department's on-call line. Not a switchboard transfer: no whisper."""
+    assert department.on_call is not None
+    lang = turn.language
+    description = department.on_call.description.get(lang)
+    ctx.speak(reply.twiml, say("on_call_transfer", lang, description=description), lang)
+    dial = Dial(
+        action=ctx.url("/twilio/oncall/result", turn, d=department.id),
+        timeout=ctx.config.switchboard.transfer.dial_timeout_seconds,
+    )
+    dial.number(department.on_call.number)
+    reply.twiml.append(dial)
+
+
+def on_call_result(ctx: Context, turn: Turn) -> Reply:
+    reply = Reply()
+    answered = turn.get("DialBridged").lower() == "true" or (
+        turn.get("DialCallStatus") == "completed" and turn.number("DialCallDuration") > 0
+    )
+    if answered or turn.get("CallStatus") in {"completed", "canceled"}:
+        return reply
+    lang = turn.language
+    ctx.speak(reply.twiml, say("on_call_failed", lang), lang)
+    render_closed(ctx, turn, reply, attempt=0, intro=False)
+    return reply

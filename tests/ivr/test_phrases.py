@@ -1,0 +1,171 @@
+"""What the caller hears about opening times, in Nynorsk, Bokmål and English."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ivr.config import SWITCHBOARD, WeeklyHours
+from ivr.phrases import describe_instant, describe_weekly, weekday_name
+
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def oslo(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=OSLO)
+
+
+def week(**days: str) -> WeeklyHours:
+    return WeeklyHours.model_validate(days)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nn", "i morgon kl. 09:00"), ("nb", "i morgen kl. 09:00"), ("en", "tomorrow at 09:00")],
+)
+def test_after_closing_the_caller_hears_tomorrow(hours, language, expected):
+    now = oslo("2026-11-24T15:00")
+    opening = hours.next_opening(SWITCHBOARD, now)
+    assert describe_instant(opening, now=now, language=language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nn", "i dag kl. 09:00"), ("nb", "i dag kl. 09:00"), ("en", "today at 09:00")],
+)
+def test_before_opening_the_caller_hears_today(hours, language, expected):
+    now = oslo("2026-11-25T07:45")
+    opening = hours.next_opening(SWITCHBOARD, now)
+    assert describe_instant(opening, now=now, language=language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nn", "tysdag 7. april kl. 09:00"),
+        ("nb", "tirsdag 7. april kl. 09:00"),
+        ("en", "Tuesday 7 April at 09:00"),
+    ],
+)
+def test_at_easter_the_caller_hears_the_weekday_and_date(hours, language, expected):
+    now = oslo("2026-04-01T12:00")
+    opening = hours.next_opening(SWITCHBOARD, now)
+    assert describe_instant(opening, now=now, language=language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nn", "måndag 6. april kl. 09:00"),
+        ("nb", "mandag 6. april kl. 09:00"),
+        ("en", "Monday 6 April at 09:00"),
+    ],
+)
+def test_a_later_date_is_weekday_day_and_month(language, expected):
+    now = oslo("2026-04-01T10:00")
+    assert describe_instant(oslo("2026-04-06T09:00"), now=now, language=language) == expected
+
+
+def test_the_day_is_the_day_in_oslo_even_when_the_clock_is_utc():
+    # 23:30 UTC on 24 November is already 00:30 on the 25th in Oslo.
+    now = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+    assert describe_instant(oslo("2026-11-25T09:00"), now=now, language="nn") == "i dag kl. 09:00"
+
+
+def test_a_date_far_ahead_says_its_year():
+    now = oslo("2026-11-25T10:00")
+    far = describe_instant(oslo("2027-12-01T09:00"), now=now, language="nn")
+    assert far == "onsdag 1. desember 2027 kl. 09:00"
+    near = describe_instant(oslo("2027-04-01T09:00"), now=now, language="en")
+    assert near == "Thursday 1 April at 09:00"
+
+
+def test_weekday_names_in_nynorsk_and_bokmal():
+    monday = date(2026, 11, 23)
+    days = [monday + timedelta(days=n) for n in range(7)]
+    assert [weekday_name(d, language="nn") for d in days] == [
+        "måndag",
+        "tysdag",
+        "onsdag",
+        "torsdag",
+        "fredag",
+        "laurdag",
+        "sundag",
+    ]
+    assert [weekday_name(d, language="nb") for d in days] == [
+        "mandag",
+        "tirsdag",
+        "onsdag",
+        "torsdag",
+        "fredag",
+        "lørdag",
+        "søndag",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nn", "måndag til fredag kl. 09:00–15:00"),
+        ("nb", "mandag til fredag kl. 09:00–15:00"),
+        ("en", "Monday to Friday 09:00–15:00"),
+    ],
+)
+def test_switchboard_hours_in_words(hours, language, expected):
+    assert describe_weekly(hours.weekly(SWITCHBOARD), language=language) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nn", "måndag, tysdag og torsdag kl. 09:00–15:00"),
+        ("nb", "mandag, tirsdag og torsdag kl. 09:00–15:00"),
+        ("en", "Monday, Tuesday and Thursday 09:00–15:00"),
+    ],
+)
+def test_manger_reception_hours_in_words(hours, language, expected):
+    assert describe_weekly(hours.weekly("manger"), language=language) == expected
+
+
+def test_frekhaug_reception_hours_in_words(hours):
+    assert (
+        describe_weekly(hours.weekly("frekhaug"), language="nn")
+        == "onsdag og fredag kl. 09:00–15:00"
+    )
+
+
+def test_days_with_different_hours_are_said_in_turn():
+    hours = week(
+        mon="08:00-15:30",
+        tue="08:00-15:30",
+        wed="08:00-15:30",
+        thu="08:00-15:30",
+        fri="08:00-14:00",
+    )
+    assert describe_weekly(hours, language="nn") == (
+        "måndag til torsdag kl. 08:00–15:30 og fredag kl. 08:00–14:00"
+    )
+    assert describe_weekly(hours, language="en") == (
+        "Monday to Thursday 08:00–15:30 and Friday 08:00–14:00"
+    )
+
+
+def test_a_lunch_break_and_two_days_in_a_row():
+    hours = week(mon="09:00-11:30, 12:00-15:00", tue="09:00-11:30, 12:00-15:00")
+    assert (
+        describe_weekly(hours, language="nb") == "mandag og tirsdag kl. 09:00–11:30 og 12:00–15:00"
+    )
+
+
+def test_a_range_with_a_day_apart_and_the_weekend():
+    hours = week(mon="09:00-15:00", tue="09:00-15:00", wed="09:00-15:00", fri="09:00-15:00")
+    assert describe_weekly(hours, language="nn") == "måndag til onsdag og fredag kl. 09:00–15:00"
+    hours = week(sat="10:00-24:00", sun="10:00-24:00")
+    assert describe_weekly(hours, language="en") == "Saturday and Sunday 10:00–24:00"
+
+
+def test_a_week_without_hours_is_closed():
+    assert describe_weekly(week(), language="nn") == "stengt"
+    assert describe_weekly(week(), language="en") == "closed"
