@@ -9,6 +9,7 @@ queue `q`, visit `v`); a step reads them from the turn. An unknown department or
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from ivr import agent, contact, queue, transfer
 from ivr.call import TWILIO_QUEUES, Context, QueueName, Reply, Turn
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu

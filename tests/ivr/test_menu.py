@@ -27,7 +27,9 @@ def test_open_greeting_and_menu_snapshot(ctx):
 
 def test_open_menu_gather_is_followed_by_redirect(ctx):
     xml = answer_call(ctx, make_turn("2026-11-25T10:00")).xml()
-    assert 'input="dtmf speech"' in xml and 'numDigits="1"' in xml and 'language="nb-NO"' in xml
+    assert 'input="dtmf speech"' in xml
+    assert 'numDigits="1"' in xml
+    assert 'language="nb-NO"' in xml
     assert xml.index("</Gather>") < xml.index("<Redirect>")
 
 
@@ -36,7 +38,8 @@ def test_closed_menu_snapshot_on_a_saturday(ctx):
     assert_snapshot("closed_menu_saturday_nn", reply)
     text = spoken(reply)
     assert "Vi opnar att måndag 30. november kl. 09:00" in text
-    assert "ring 113" in text and "116 117" in text
+    assert "ring 113" in text
+    assert "116 117" in text
     assert "vakttelefonen for vatn og avløp" in text  # the on-call line, under key 5
     assert "For byggesak" not in text  # closed departments are not offered
 
@@ -73,7 +76,9 @@ def test_wednesday_before_maundy_thursday_closes_at_noon(ctx):
 
 
 def test_christmas_eve_and_seventeenth_of_may_are_closed(ctx):
-    assert "måndag 28. desember kl. 09:00" in spoken(answer_call(ctx, make_turn("2026-12-24T10:00")))
+    assert "måndag 28. desember kl. 09:00" in spoken(
+        answer_call(ctx, make_turn("2026-12-24T10:00"))
+    )
     assert "Grunnlovsdag" in spoken(answer_call(ctx, make_turn("2027-05-17T10:00")))
 
 
@@ -93,14 +98,17 @@ def test_english_menu_snapshot(ctx):
 def test_invalid_key_says_so_and_retries(ctx):
     reply = handle_open_menu(ctx, make_turn("2026-11-25T10:00", step=1, Digits="8"))
     assert spoken(reply).startswith("Det var dessverre eit ugyldig val.")
-    assert "n=1" in reply.xml() and "<Gather" in reply.xml()
+    assert "n=1" in reply.xml()
+    assert "<Gather" in reply.xml()
 
 
 def test_silence_repeats_once_then_queues_for_the_switchboard(ctx):
     first = handle_open_menu(ctx, make_turn("2026-11-25T10:00", step=1, n="0"))
-    assert "<Gather" in first.xml() and "<Enqueue" not in first.xml()
+    assert "<Gather" in first.xml()
+    assert "<Enqueue" not in first.xml()
     second = handle_open_menu(ctx, make_turn("2026-11-25T10:00", step=2, n="1"))
-    assert "<Enqueue" in second.xml() and ">sentralbord</Enqueue>" in second.xml()
+    assert "<Enqueue" in second.xml()
+    assert ">sentralbord</Enqueue>" in second.xml()
 
 
 @pytest.mark.parametrize(
@@ -120,7 +128,8 @@ def test_speech_routes_to_the_department(ctx, speech, language, department):
 
 def test_unmatched_speech_reprompts_once_then_switchboard(ctx):
     first = handle_open_menu(ctx, make_turn("2026-11-25T10:00", step=1, SpeechResult="bananar"))
-    assert "Orsak, det forstod eg ikkje." in spoken(first) and "<Gather" in first.xml()
+    assert "Orsak, det forstod eg ikkje." in spoken(first)
+    assert "<Gather" in first.xml()
     second = handle_open_menu(
         ctx, make_turn("2026-11-25T10:00", step=2, n="1", SpeechResult="bananar")
     )
