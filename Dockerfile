@@ -1,0 +1,31 @@
+# One image for every role: the web app (default), the RQ worker (`worker`) and the ingest
+# consumer (`ingest`). docker-compose.yml runs it three times with different commands.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin switchboard
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY switchboard ./switchboard
+COPY ivr ./ivr
+COPY workers ./workers
+RUN pip install . \
+    # var/ holds the spool for events that could not reach Redis; it must be writable by the
+    # service user, and a named volume mounted here inherits this ownership.
+    && mkdir -p /app/var \
+    && chown switchboard:switchboard /app/var
+
+USER switchboard
+EXPOSE 8000
+
+# Liveness only (GET /healthz): the image has no curl, so Python asks.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
+
+ENTRYPOINT ["switchboard"]
+CMD ["serve", "--host", "0.0.0.0", "--no-embedded-workers"]

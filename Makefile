@@ -1,0 +1,48 @@
+# One obvious command per task. Every target uses the project's own .venv explicitly, so nothing
+# depends on what happens to be activated or installed globally.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall only when the dependencies may have changed: the stamp is older than pyproject.toml.
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test check bench clean distclean
+
+help: ## show this help
+	@echo "Switchboard: Twilio IVR and switchboard service. Targets:"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP) ## serve on embedded defaults (SQLite and Redis under ./var/), http://127.0.0.1:8000
+	$(BIN)/switchboard migrate
+	$(BIN)/switchboard serve
+
+test: $(STAMP) ## run every test (PYTEST_ARGS="-k name" to narrow)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+check: $(STAMP) ## format check, lint and type check
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP) ## run the benchmarks in bench/ (never part of make test)
+	@set -e; found=0; for script in bench/*.py; do \
+		[ -f "$$script" ] || continue; found=1; \
+		echo "== $$script"; $(BIN)/python "$$script"; \
+	done; [ $$found = 1 ] || echo "no benchmarks in bench/ yet"
+
+clean: ## remove run-time data (./var/) and caches; keeps .venv
+	rm -rf var build .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean ## also remove .venv
+	rm -rf $(VENV)

@@ -1,0 +1,82 @@
+"""The ASGI app: `switchboard.app:app`, built by `create_app()`.
+
+Everything is built here, not at import of the other modules: the municipality config (the
+app refuses to start on an invalid one), the opening-hours calendar, the Redis client with
+web timeouts, the event log with its spool, live state and the database engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import redis
+from fastapi import FastAPI
+
+from ivr.call import Context
+from ivr.config import Config, ConfigError, parse_config
+from ivr.fallback import fallback_twiml
+from ivr.hours import Hours
+from switchboard.db import make_engine
+from switchboard.deps import Services
+from switchboard.eventlog import EventLog
+from switchboard.livestate import LiveState
+from switchboard.redis_client import web_redis
+from switchboard.routes import health, voice
+from switchboard.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the municipality file; ConfigError names the file and each problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc}"]) from None
+    try:
+        return parse_config(text)
+    except ConfigError as exc:
+        raise ConfigError([f"{path}: {error}" for error in exc.errors]) from None
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    config: Config | None = None,
+    redis_client: redis.Redis | None = None,
+    simulated_clock: bool = False,
+) -> FastAPI:
+    settings = settings or get_settings()
+    config = config or load_config(settings.config)
+    client = redis_client or web_redis(settings)
+    events = EventLog.from_settings(settings, redis=client)
+    services = Services(
+        settings=settings,
+        ctx=Context(config=config, hours=Hours(config), public_url=settings.public_url),
+        events=events,
+        live=LiveState(client, available=lambda: events.state != "open"),
+        redis=client,
+        engine=make_engine(settings.sqlalchemy_url),
+        fallback_xml=fallback_twiml(config),
+        simulated_clock=simulated_clock,
+    )
+    app = FastAPI(
+        title=f"Switchboard: {config.municipality.name}",
+        summary="Twilio IVR webhooks, opening hours, routing and queues for the switchboard.",
+        version="0.1.0",
+    )
+    app.state.services = services
+    app.include_router(voice.router)
+    app.include_router(health.router)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `switchboard.app:app` for uvicorn, built on first use rather than at import, so that
+    # importing this module (tests, the CLI) never reads the environment or the config.
+    if name == "app":
+        app = create_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(name)

@@ -1,0 +1,102 @@
+"""Live call state in Redis: what one webhook must know about an earlier one.
+
+- whisper acceptance per transfer (the Dial action needs it to tell connected from declined);
+- the callers waiting in each Twilio queue (agents take returns first; positions add up);
+- why a caller left a queue (a callback number to collect, or closing time).
+
+Every operation uses the web client's tight timeouts and swallows Redis errors: unknown
+state reads as None, and the flow has an answer for None. A webhook never fails on Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+import redis
+
+from ivr.call import Change, LiveView, MarkAccepted, QueueJoin, QueueLeave, SetLeaveReason
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sb:live"
+TRANSFER_TTL_SECONDS = 24 * 3600
+LEAVE_TTL_SECONDS = 3600
+# A waiting caller's waitUrl is fetched every ~40 s; a member unseen for longer than this
+# has left without us hearing of it (a lost Enqueue action), and no longer counts.
+STALE_MEMBER_SECONDS = 150
+
+
+class LiveState:
+    def __init__(
+        self, client: redis.Redis, *, available: Callable[[], bool] = lambda: True
+    ) -> None:
+        # `available` is the event log's circuit breaker: while it is open, Redis is known to
+        # be down, and a webhook should not pay a timeout for live state either.
+        self._redis = client
+        self._available = available
+
+    def view(self, *, call_sid: str, transfer_id: str, at: datetime) -> LiveView:
+        if not self._available():
+            return LiveView()
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            if transfer_id:
+                pipe.get(f"{PREFIX}:transfer:{transfer_id}:accepted")
+                pipe.exists(f"{PREFIX}:transfer:{transfer_id}:redirected")
+            pipe.zcount(f"{PREFIX}:queue:returns", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
+            pipe.get(f"{PREFIX}:leave:{call_sid}")
+            results = pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("live state unreadable, the flow goes on without it: %s", exc)
+            return LiveView()
+        accepted: bool | None = None
+        redirected = False
+        if transfer_id:
+            raw_accepted, raw_redirected, *results = results
+            accepted = raw_accepted is not None
+            redirected = bool(raw_redirected)
+        returns_waiting, leave = results
+        return LiveView(
+            whisper_accepted=accepted,
+            returns_waiting=int(returns_waiting),
+            leave_reason=leave.decode() if leave else None,
+            redirected=redirected,
+        )
+
+    def apply(self, changes: list[Change], *, at: datetime) -> None:
+        if not changes or not self._available():
+            return
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            for change in changes:
+                self._stage(pipe, change, at=at)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("live state not updated (%d changes): %s", len(changes), exc)
+
+    def mark_redirected(self, transfer_id: str) -> None:
+        """Set before an agent redirects a live call, so its Dial action is not a bounce."""
+        self._redis.set(
+            f"{PREFIX}:transfer:{transfer_id}:redirected", b"1", ex=TRANSFER_TTL_SECONDS
+        )
+
+    def waiting(self, queue: str, *, at: datetime) -> int:
+        return int(
+            self._redis.zcount(
+                f"{PREFIX}:queue:{queue}", at.timestamp() - STALE_MEMBER_SECONDS, "+inf"
+            )
+        )
+
+    @staticmethod
+    def _stage(pipe: redis.client.Pipeline, change: Change, *, at: datetime) -> None:
+        match change:
+            case MarkAccepted(transfer_id=transfer_id):
+                pipe.set(f"{PREFIX}:transfer:{transfer_id}:accepted", b"1", ex=TRANSFER_TTL_SECONDS)
+            case QueueJoin(queue=queue, call_sid=call_sid):
+                pipe.zadd(f"{PREFIX}:queue:{queue}", {call_sid: at.timestamp()})
+            case QueueLeave(queue=queue, call_sid=call_sid):
+                pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
+            case SetLeaveReason(call_sid=call_sid, reason=reason):
+                pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)

@@ -1,0 +1,96 @@
+"""The Twilio-facing routes. Each is thin: verify and parse (`TwilioTurn`), run the pure step,
+then record its events and live-state changes and answer with TwiML.
+
+Any exception in a voice route becomes spoken Norwegian TwiML (`VoiceRoute`), never a 500:
+Twilio would otherwise play its English "application error" and hang up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.routing import APIRoute
+
+from ivr.call import Reply, Turn
+from ivr.fallback import error_reply, fallback_twiml
+from ivr.status import call_status
+from ivr.steps import STEPS, Step
+from switchboard.deps import ServicesDep, TwilioTurn, get_services, make_turn
+
+log = logging.getLogger(__name__)
+TWIML = "text/xml"
+
+
+def twiml_response(xml: str) -> Response:
+    return Response(content=xml, media_type=TWIML)
+
+
+class VoiceRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        original = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await original(request)
+            except HTTPException:
+                raise  # a bad signature: 403, no side effect
+            except Exception:
+                log.exception("voice route %s failed; the caller hears the error path", self.path)
+                return await _error_response(request)
+
+        return handler
+
+
+async def _error_response(request: Request) -> Response:
+    services = get_services(request)
+    try:
+        form = await request.form()
+        params = {key: str(value) for key, value in form.items()}
+        params.update(request.query_params.items())
+        turn = make_turn(services, request, params)
+        xml, events = error_reply(services.ctx, turn)
+        services.events.append(events)
+        return twiml_response(xml)
+    except Exception:
+        log.exception("error path failed too; serving the static fallback")
+        return twiml_response(fallback_twiml(services.ctx.config))
+
+
+def respond(services: ServicesDep, turn: Turn, reply: Reply) -> Response:
+    services.live.apply(reply.changes, at=turn.at)
+    services.events.append(reply.events)
+    return twiml_response(reply.xml())
+
+
+router = APIRouter(prefix="/twilio", route_class=VoiceRoute, tags=["twilio"])
+
+
+def _register(path: str, step: Step) -> None:
+    def handler(turn: TwilioTurn, services: ServicesDep) -> Response:
+        return respond(services, turn, step(services.ctx, turn))
+
+    name = path.strip("/").replace("/", "_")
+    router.add_api_route(
+        path,
+        handler,
+        methods=["POST"],
+        name=name,
+        response_class=Response,
+        summary=f"Twilio webhook: {name.replace('_', ' ')}",
+        responses={200: {"content": {TWIML: {}}}, 403: {"description": "bad signature"}},
+    )
+
+
+for _path, _step in STEPS.items():
+    _register(_path, _step)
+_register("/status", call_status)
+_register("/transfer/status", call_status)
+
+
+@router.post("/fallback", response_class=Response, responses={200: {"content": {TWIML: {}}}})
+def fallback(services: ServicesDep) -> Response:
+    """The number's fallback URL: static TwiML, no signature refusal, no side effects."""
+    return twiml_response(services.fallback_xml)

@@ -1,0 +1,170 @@
+"""The `switchboard` command line, run as the operator runs it: a subprocess, exit codes, text."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from switchboard.cli import build_parser
+from switchboard.settings import DEFAULT_CONFIG
+
+ALVER = DEFAULT_CONFIG.read_text(encoding="utf-8")
+# Helse og omsorg (departments[2]) opens 08:00-15:30 on Mondays; turn that interval around.
+BROKEN_HOURS = ALVER.replace('{mon: "08:00-15:30"', '{mon: "14:00-09:00"', 1)
+HOURS_ERROR = "departments[2].hours.mon[0]: end 09:00 must be after start 14:00"
+
+
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    # A clean slate: the developer's own SWITCHBOARD_* variables must not change the outcome.
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "switchboard", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=clean,
+        timeout=60,
+        check=False,
+    )
+
+
+def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Every subcommand, nested ones included ("config check"), as the user types them."""
+    paths: list[str] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                path = (*prefix, name)
+                paths.append(" ".join(path))
+                paths.extend(command_paths(sub, path))
+    return paths
+
+
+def test_help_lists_the_subcommands(tmp_path: Path) -> None:
+    result = run_cli("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("serve", "worker", "ingest", "migrate", "config"):
+        assert f"    {name} " in result.stdout, result.stdout
+
+
+def test_no_subcommand_prints_usage_and_fails(tmp_path: Path) -> None:
+    result = run_cli(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "usage: switchboard" in result.stderr
+
+
+@pytest.mark.parametrize("command", command_paths(build_parser()))
+def test_every_subcommand_has_help(tmp_path: Path, command: str) -> None:
+    result = run_cli(*command.split(), "--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: switchboard {command}")
+
+
+def test_config_check_accepts_the_shipped_alver_file(tmp_path: Path) -> None:
+    result = run_cli("config", "check", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"OK: {DEFAULT_CONFIG}: Alver kommune, 6 departments, 3 reception desks\n"
+    )
+
+
+def test_config_check_defaults_to_switchboard_config(tmp_path: Path) -> None:
+    changed = tmp_path / "other.yaml"
+    changed.write_text(ALVER.replace("name: Alver kommune", "name: Testkommune", 1))
+    result = run_cli("config", "check", cwd=tmp_path, env={"SWITCHBOARD_CONFIG": str(changed)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"OK: {changed}: Testkommune, 6 departments")
+
+
+def test_config_check_prints_the_located_error(tmp_path: Path) -> None:
+    broken = tmp_path / "alver.yaml"
+    broken.write_text(BROKEN_HOURS)
+    result = run_cli("config", "check", str(broken), cwd=tmp_path)
+    assert result.returncode == 1
+    assert HOURS_ERROR in result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+
+
+def test_config_check_prints_each_error_on_its_own_line(tmp_path: Path) -> None:
+    broken = tmp_path / "alver.yaml"
+    broken.write_text(BROKEN_HOURS.replace('main_number: "+4756375000"', "main_number: 56375000"))
+    result = run_cli("config", "check", str(broken), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert HOURS_ERROR in lines
+    assert any(line.startswith("municipality.main_number: ") for line in lines), lines
+
+
+def test_config_check_reports_broken_yaml(tmp_path: Path) -> None:
+    broken = tmp_path / "alver.yaml"
+    broken.write_text("municipality: [unclosed\n")
+    result = run_cli("config", "check", str(broken), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "(yaml)" in result.stderr
+
+
+def test_config_check_on_a_missing_file_exits_2(tmp_path: Path) -> None:
+    result = run_cli("config", "check", str(tmp_path / "nope.yaml"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"cannot read {tmp_path / 'nope.yaml'}" in result.stderr
+
+
+def test_serve_refuses_an_invalid_config_before_starting_anything(tmp_path: Path) -> None:
+    broken = tmp_path / "alver.yaml"
+    broken.write_text(BROKEN_HOURS)
+    var = tmp_path / "var"
+    result = run_cli(
+        "serve",
+        cwd=tmp_path,
+        env={"SWITCHBOARD_CONFIG": str(broken), "SWITCHBOARD_VAR_DIR": str(var)},
+    )
+    assert result.returncode == 1
+    assert HOURS_ERROR in result.stderr.splitlines()
+    assert "Traceback" not in result.stderr
+    assert not var.exists(), "serve started (created var/) despite the invalid config"
+
+
+def test_serve_refuses_production_with_default_secrets(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    result = run_cli(
+        "serve",
+        cwd=tmp_path,
+        env={
+            "SWITCHBOARD_ENV": "production",
+            "SWITCHBOARD_PUBLIC_URL": "https://ivr.example.no",
+            "SWITCHBOARD_VAR_DIR": str(var),
+        },
+    )
+    assert result.returncode == 1
+    assert "invalid settings" in result.stderr
+    assert "SWITCHBOARD_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not var.exists()
+
+
+def test_serve_names_the_setting_that_does_not_parse(tmp_path: Path) -> None:
+    result = run_cli(
+        "serve",
+        cwd=tmp_path,
+        env={
+            "SWITCHBOARD_PUBLIC_URL": "ivr.example.no",
+            "SWITCHBOARD_VAR_DIR": str(tmp_path / "var"),
+        },
+    )
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert any(line.startswith("  SWITCHBOARD_PUBLIC_URL: ") for line in lines), lines
+
+
+def test_serve_rejects_a_nonsense_port(tmp_path: Path) -> None:
+    result = run_cli("serve", "--port", "70000", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "70000 is not a TCP port" in result.stderr

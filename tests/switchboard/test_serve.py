@@ -1,0 +1,105 @@
+"""`switchboard serve` for real: embedded Redis, migrations, uvicorn and an RQ worker, then a
+clean stop on SIGTERM, as `make run` and a container's `docker stop` do it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.exceptions import ResponseError
+from rq import Worker
+
+from switchboard.redis_client import connect_redis
+from switchboard.settings import Settings
+
+
+def wait_for(condition: Callable[[], bool], *, within: float) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)  # a poll interval for a bounded wait, not synchronisation by sleeping
+
+
+def status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def ingest_consumers(redis: Redis) -> int:
+    """How many consumers the ingest group on the event stream has (0 before it exists)."""
+    try:
+        groups = redis.xinfo_groups(Settings().stream)
+    except ResponseError:  # no stream yet
+        return 0
+    return sum(int(g["consumers"]) for g in groups if g["name"] == b"ingest")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def workdir() -> Iterator[Path]:
+    # Short on purpose: the embedded Redis listens on var/redis.sock, and unix socket paths are
+    # limited to 107 bytes, more than pytest's tmp_path sometimes leaves.
+    with tempfile.TemporaryDirectory(prefix="sb-serve-") as directory:
+        yield Path(directory)
+
+
+def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -> None:
+    var = workdir / "var"
+    stale = var / "prometheus" / "counter_999999.db"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"left by an earlier run")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    out, err = (workdir / "stdout.txt").open("w"), (workdir / "stderr.txt").open("w")
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "switchboard", "serve", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=out,
+        stderr=err,
+    )
+    try:
+        wait_for(lambda: status(f"http://127.0.0.1:{port}/readyz") == 200, within=60)
+        assert not stale.exists(), "metrics files of an earlier run must not be summed in"
+        redis = connect_redis(f"unix://{var / 'redis.sock'}", timeout=5, connect_timeout=5)
+        try:
+            wait_for(lambda: len(Worker.all(connection=redis)) == 1, within=30)
+            wait_for(lambda: ingest_consumers(redis) == 1, within=30)
+        finally:
+            redis.close()
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=60) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        out.close()
+        err.close()
+    stdout = (workdir / "stdout.txt").read_text()
+    assert "http://127.0.0.1:8000/twilio/voice" in stdout
+    assert f"http://127.0.0.1:{port}/healthz" in stdout
+    assert "switchboard try-call --press 1" in stdout
+    assert (var / "switchboard.db").exists(), "serve applies the migrations"
+    assert status(f"http://127.0.0.1:{port}/healthz") is None, "the web server stopped"
+    assert not (var / "redis.sock").exists(), "the embedded Redis stopped with the service"

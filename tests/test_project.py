@@ -1,0 +1,132 @@
+"""What a fresh clone offers an operator: the Makefile, the compose stack and the Dockerfile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REQUIRED = {
+    "SWITCHBOARD_PUBLIC_URL": "https://ivr.example.no",
+    "SWITCHBOARD_SECRET_KEY": "secret-for-tests",
+    "SWITCHBOARD_CALLER_KEY": "caller-key-for-tests",
+    "SWITCHBOARD_TWILIO_AUTH_TOKEN": "token-for-tests",
+    "SWITCHBOARD_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "POSTGRES_PASSWORD": "postgres4tests",
+}
+
+
+def compose_command() -> list[str]:
+    # Debian's docker-compose v1 reads the file offline; .ci/run installs it, so its absence
+    # is a broken environment, not a reason to skip.
+    found = shutil.which("docker-compose")
+    assert found, "docker-compose is not installed: apt-get install docker-compose (.ci/run does)"
+    return [found, "--project-directory", str(ROOT), "-f", str(ROOT / "docker-compose.yml")]
+
+
+def compose_config(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    # Only PATH and the variables under test: the developer's own environment and any .env
+    # file must not decide the outcome.
+    return subprocess.run(
+        [*compose_command(), "config", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"), **env},
+        timeout=60,
+        check=False,
+    )
+
+
+def test_compose_file_is_valid_with_the_required_variables() -> None:
+    result = compose_config(REQUIRED, "-q")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_compose_refuses_to_start_without_a_required_variable(missing: str) -> None:
+    env = {k: v for k, v in REQUIRED.items() if k != missing}
+    result = compose_config(env, "-q")
+    assert result.returncode != 0
+    # v1 dumps the whole environment block before its message; the message comes last.
+    message = result.stderr.strip().splitlines()[-1].rsplit("'", 1)[-1]
+    assert f"set {missing}" in message, result.stderr
+
+
+def test_compose_runs_the_stack_from_one_image_in_production() -> None:
+    result = compose_config(REQUIRED)
+    assert result.returncode == 0, result.stderr
+    stack: dict[str, Any] = yaml.safe_load(result.stdout)
+    services = stack["services"]
+    assert set(services) >= {"app", "worker", "ingest", "redis", "postgres"}
+    app, worker, ingest = services["app"], services["worker"], services["ingest"]
+    assert app["image"] == worker["image"] == ingest["image"]
+    assert worker["command"] == ["worker"]
+    assert ingest["command"] == ["ingest"]
+    for service in (app, worker, ingest):
+        env = service["environment"]
+        assert env["SWITCHBOARD_ENV"] == "production"
+        assert env["SWITCHBOARD_SECRET_KEY"] == REQUIRED["SWITCHBOARD_SECRET_KEY"]
+        assert env["SWITCHBOARD_REDIS_URL"].startswith("redis://redis:")
+        assert REQUIRED["POSTGRES_PASSWORD"] in env["SWITCHBOARD_DATABASE_URL"]
+        assert "@postgres:" in env["SWITCHBOARD_DATABASE_URL"]
+    # Nothing starts against a database or Redis that is not yet answering.
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert app["depends_on"]["redis"]["condition"] == "service_healthy"
+    for service in (worker, ingest):
+        assert service["depends_on"]["app"]["condition"] == "service_healthy"
+    assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
+
+
+def dockerfile_instructions() -> list[list[str]]:
+    """[instruction, arguments] pairs, continuation lines joined and comments dropped."""
+    text = (ROOT / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = "\n".join(lines).replace("\\\n", " ")
+    return [line.split(maxsplit=1) for line in joined.splitlines() if line.strip()]
+
+
+def test_dockerfile_runs_as_a_non_root_user_with_the_switchboard_entrypoint() -> None:
+    instructions = dockerfile_instructions()
+    assert instructions[0] == ["FROM", "python:3.11-slim"]
+    users = [arg for op, arg in instructions if op == "USER"]
+    assert users, "the image must switch to a service user"
+    assert users[-1] not in {"root", "0"}
+    assert ["ENTRYPOINT", '["switchboard"]'] in instructions
+    assert ["CMD", '["serve", "--host", "0.0.0.0", "--no-embedded-workers"]'] in instructions
+    assert any(op == "HEALTHCHECK" and "/healthz" in arg for op, arg in instructions)
+
+
+def test_every_package_the_image_copies_is_not_excluded_by_dockerignore() -> None:
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    for package in ("switchboard", "ivr", "workers", "pyproject.toml", "README.md"):
+        assert (ROOT / package).exists()
+        assert package not in ignored
+
+
+def test_make_without_a_target_prints_help() -> None:
+    make = shutil.which("make")
+    assert make, "GNU make is not installed"
+    result = subprocess.run(
+        [make, "--no-print-directory", "-C", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    targets = {
+        line.split()[1] for line in result.stdout.splitlines() if line.strip().startswith("make ")
+    }
+    assert {"run", "test", "check", "bench", "clean"} <= targets, result.stdout

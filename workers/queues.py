@@ -1,0 +1,83 @@
+"""RQ queues and workers, built the one way every process must agree on.
+
+- JSON serialisation on both sides: RQ's default pickle would execute whatever a writer to
+  Redis put there (docs/metrics-performance-reliability.md §5.2).
+- Workers activate the `JobContext` (workers/context.py) around every job.
+- Jobs with retry intervals need the scheduler: run workers with `with_scheduler=True`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+from rq import Queue, SimpleWorker, Worker
+from rq.serializers import JSONSerializer
+
+from workers.context import JobContext, activated
+
+SMS_QUEUE = "sms"
+DEFAULT_QUEUES = (SMS_QUEUE,)
+
+
+def make_queue(name: str, *, connection: redis.Redis) -> Queue:
+    return Queue(name, connection=connection, serializer=JSONSerializer)
+
+
+class _ContextMixin:
+    """Runs each job inside `activated(self.context)`, in the process that performs it."""
+
+    context: JobContext
+    listen_for_commands: bool
+    _parent_pid: int
+
+    def subscribe(self) -> None:
+        if self.listen_for_commands:
+            super().subscribe()  # type: ignore[misc]
+
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        if os.getpid() != self._parent_pid:
+            # In a forked work horse: pooled connections belong to the parent. Forget them
+            # without closing them, so the parent's sockets stay intact (SQLAlchemy's
+            # "using connection pools with multiprocessing" recipe).
+            self.context.engine.dispose(close=False)
+        with activated(self.context):
+            result: bool = super().perform_job(job, queue, execution)  # type: ignore[misc]
+            return result
+
+
+class ContextWorker(_ContextMixin, Worker):
+    """RQ's forking worker: a job that crashes or leaks cannot take the worker down."""
+
+
+class SimpleContextWorker(_ContextMixin, SimpleWorker):
+    """Runs jobs in the worker's own process: for tests and single-process development."""
+
+
+def make_worker(
+    queue_names: Sequence[str] = DEFAULT_QUEUES,
+    *,
+    connection: redis.Redis,
+    context: JobContext,
+    fork: bool = True,
+    listen_for_commands: bool = True,
+) -> Worker | SimpleWorker:
+    """A worker for `queue_names` that runs jobs inside `context`.
+
+    `fork=False` runs jobs in this process (tests, single-process development).
+    `listen_for_commands=False` skips RQ's pubsub thread for remote commands (stop a job,
+    shut down); a burst run in a test needs none, and stopping that thread costs RQ a 1 s
+    join at the end of every `work(burst=True)`.
+    """
+    worker_class = ContextWorker if fork else SimpleContextWorker
+    worker = worker_class(
+        [make_queue(name, connection=connection) for name in queue_names],
+        connection=connection,
+        serializer=JSONSerializer,
+    )
+    worker.context = context
+    worker.listen_for_commands = listen_for_commands
+    worker._parent_pid = os.getpid()
+    return worker
