@@ -6,11 +6,13 @@ Alembic runs from the installed package: `migrate(url)` builds its configuration
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
@@ -73,8 +75,6 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def current_revision(url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
@@ -83,7 +83,7 @@ def current_revision(url: str) -> str | None:
         engine.dispose()
 
 
-def _run(url: str, action: Any) -> None:
+def _run(url: str, action: Callable[[Config], None]) -> None:
     engine = make_engine(url)
     try:
         with engine.begin() as connection:

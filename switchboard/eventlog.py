@@ -104,16 +104,26 @@ class EventLog:
         if self.spool.is_empty() or not self._admit():
             return 0
         pushed = 0
+        redis_error: Exception | None = None
 
         def push(chunk: list[dict[str, str]]) -> None:
-            nonlocal pushed
-            self._xadd(chunk)
+            nonlocal pushed, redis_error
+            try:
+                self._xadd(chunk)
+            except Exception as exc:
+                redis_error = exc
+                raise
             pushed += len(chunk)
 
         try:
             self.spool.replay(push)
-        except Exception as exc:  # retried on the next round
-            self._record_failure(exc)
+        except Exception:  # a replay is retried on the next round, whatever went wrong
+            if redis_error is not None:
+                self._record_failure(redis_error)
+            else:
+                # The spool itself failed (disk, permissions): not a reason to stop using Redis.
+                log.exception("could not replay the spool in %s", self.spool.directory)
+                self._release_probe(redis_worked=pushed > 0)
         else:
             self._record_success(appended=0)
         with self._lock:
@@ -162,6 +172,15 @@ class EventLog:
             self._state = "closed"
             self._probing = False
             self.appended_total += appended
+
+    def _release_probe(self, *, redis_worked: bool) -> None:
+        if redis_worked:
+            self._record_success(appended=0)
+            return
+        with self._lock:
+            if self._state == "half_open":
+                self._state = "open"  # still due: the next append or replay probes again
+            self._probing = False
 
     def _record_failure(self, exc: Exception) -> None:
         with self._lock:

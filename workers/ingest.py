@@ -20,7 +20,6 @@ in Redis until MAXLEN trimming reaches them.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
@@ -100,12 +99,16 @@ class Ingestor:
         consumer: str | None = None,
         event_log: EventLog | None = None,
     ) -> Ingestor:
-        """The production consumer; its name is host and pid unless given."""
+        """The production consumer, named after the host unless `consumer` is given.
+
+        A stable name lets a restarted consumer finish its own pending entries at once;
+        run more than one ingest per host only with distinct names.
+        """
         return cls(
             redis=redis,
             engine=engine,
             stream=settings.stream,
-            consumer=consumer or f"{socket.gethostname()}-{os.getpid()}",
+            consumer=consumer or socket.gethostname(),
             sms_queue=make_queue(SMS_QUEUE, connection=redis),
             caller_key=settings.caller_key,
             event_log=event_log,

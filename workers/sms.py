@@ -20,7 +20,6 @@ Twilio's error messages can quote the number, so only status and code are stored
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from rq import Retry, get_current_job
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 
+from ivr.phone import is_norwegian_mobile
 from switchboard.models import SmsMessage
 from workers.context import current_context
 
@@ -36,14 +36,8 @@ log = logging.getLogger(__name__)
 
 SMS_RETRY = Retry(max=3, interval=[10, 30, 60])
 
+
 # Norwegian mobile numbers: +47, then 8 digits starting with 4 or 9 (Nkom's numbering plan).
-NORWEGIAN_MOBILE = re.compile(r"\+47[49]\d{7}")
-
-
-def is_norwegian_mobile(number: str) -> bool:
-    return NORWEGIAN_MOBILE.fullmatch(number) is not None
-
-
 class TransientSmsError(Exception):
     """Twilio could not take the message now; RQ retries the job."""
 

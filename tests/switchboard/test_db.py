@@ -71,17 +71,19 @@ def test_times_come_back_as_utc_instants(engine: Engine) -> None:
 
 
 def test_naive_times_are_refused(engine: Engine) -> None:
-    with Session(engine) as session, pytest.raises(StatementError, match="naive datetime"):
+    with Session(engine) as session:
         session.add(event_row(occurred_at=datetime(2026, 5, 17, 10, 0)))
-        session.flush()
+        with pytest.raises(StatementError, match="naive datetime"):
+            session.flush()
 
 
 def test_dedupe_key_is_unique(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         session.add(event_row())
-    with Session(engine) as session, pytest.raises(IntegrityError):
+    with Session(engine) as session:
         session.add(event_row(event_id="e2"))
-        session.flush()
+        with pytest.raises(IntegrityError):
+            session.flush()
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:

@@ -79,14 +79,12 @@ def connection_attempts(listener: socket.socket) -> int:
 
 def test_events_reach_the_stream(redis_url: str, redis_client: redis.Redis, tmp_path) -> None:
     spool = Spool(tmp_path / "spool")
-    log = EventLog(
-        redis=web_client(redis_url), stream=STREAM, spool=spool, breaker_open_seconds=30
-    )
+    log = EventLog(redis=web_client(redis_url), stream=STREAM, spool=spool, breaker_open_seconds=30)
     events = [make_event("call_started"), make_event("menu_choice", data={"digit": "2"})]
 
     log.append(events)
 
-    entries = redis_client.xrange(STREAM)
+    entries: list[tuple[bytes, dict[bytes, bytes]]] = redis_client.xrange(STREAM)  # type: ignore[assignment]
     decoded = [{k.decode(): v.decode() for k, v in fields.items()} for _, fields in entries]
     assert decoded == [event.to_fields() for event in events]
     assert log.state == "closed"
@@ -155,7 +153,8 @@ def test_the_open_breaker_skips_redis_until_one_probe_is_due(
     assert log.replay_spool() == 0  # replays wait for the breaker too
 
     clock.now += 1
-    assert log.state == "half_open"
+    state: str = log.state
+    assert state == "half_open"
     log.append([make_event()])  # the probe: Redis is still stuck
     assert connection_attempts(listener) == 1
     assert log.state == "open"

@@ -3,11 +3,9 @@ is a fake REST API behind the SDK's `http_client` seam."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 from sqlalchemy import Engine
 from twilio.rest import Client as TwilioClient
 
@@ -65,12 +63,11 @@ def job_context(engine: Engine, fake_twilio: FakeTwilioRest, *, sms_from: str) -
 @pytest.fixture
 def worker(
     redis_client: redis.Redis, engine: Engine, fake_twilio: FakeTwilioRest
-) -> Iterator[SimpleWorker]:
+) -> Worker | SimpleWorker:
     """Runs jobs in this process, so a test can run them to completion with work(burst=True)."""
-    worker = make_worker(
+    return make_worker(
         connection=redis_client,
         context=job_context(engine, fake_twilio, sms_from="Alver"),
         fork=False,
         listen_for_commands=False,
     )
-    yield worker

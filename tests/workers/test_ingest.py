@@ -207,9 +207,7 @@ def test_run_forever_ingests_and_replays_the_spool_until_stopped(
     spool = Spool(tmp_path / "spool")
     spooled = make_event("call_started")
     spool.append([spooled])  # written while Redis was down
-    event_log = EventLog(
-        redis=redis_client, stream=STREAM, spool=spool, breaker_open_seconds=30
-    )
+    event_log = EventLog(redis=redis_client, stream=STREAM, spool=spool, breaker_open_seconds=30)
     streamed = make_event("call_ended")
     event_log.append([streamed])
     ingestor = make_ingestor(redis_client, engine, sms_queue, event_log=event_log)

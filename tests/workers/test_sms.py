@@ -10,13 +10,13 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ivr.phone import is_norwegian_mobile
 from switchboard.models import SmsMessage
 from tests.fixtures.events import sms_request
 from tests.fixtures.twilio_rest import API, FakeTwilioRest
 from tests.workers.conftest import ACCOUNT_SID, STREAM, job_context
 from workers.ingest import Ingestor
 from workers.queues import make_worker
-from workers.sms import is_norwegian_mobile
 
 MESSAGES_URL = f"{API}/Accounts/{ACCOUNT_SID}/Messages.json"
 
