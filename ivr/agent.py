@@ -75,6 +75,8 @@ def connect(ctx: Context, turn: Turn, reply: Reply) -> None:
     dial = Dial(
         action=ctx.url("/twilio/agent/next", turn),
         timeout=ctx.config.switchboard.agents.idle_dial_seconds,
+        # * ends the conversation but keeps the agent on the line for the next caller.
+        hangup_on_star=True,
     )
     dial.queue(TWILIO_QUEUES[queue], url=ctx.url("/twilio/queue/answered", q=queue))
     reply.twiml.append(dial)

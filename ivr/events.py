@@ -19,6 +19,7 @@ EventKind = Literal[
     "transfer_started",
     "whisper_accepted",
     "transfer_result",
+    "transfer_progress",
     "queue_joined",
     "queue_answered",
     "queue_left",

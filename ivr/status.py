@@ -6,12 +6,38 @@ dedupe key (CallSid, SequenceNumber, CallStatus) makes a duplicate harmless down
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ivr.call import Context, Reply, Turn
+from ivr.transfer import parent_call_sid
 
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
+def transfer_status(ctx: Context, turn: Turn) -> Reply:
+    """A transfer's child leg moved on (initiated, ringing, in-progress, completed...)."""
+    reply = Reply()
+    status = turn.get("CallStatus")
+    transfer_id = turn.get("t")
+    parent = replace(turn, call_sid=parent_call_sid(turn, transfer_id))
+    reply.events.append(
+        ctx.event(
+            parent,
+            "transfer_progress",
+            f"{turn.call_sid}:{turn.get('SequenceNumber', 'x')}:{status}",
+            transfer_id=transfer_id or None,
+            leg_call_sid=turn.call_sid,
+            status=status or None,
+            duration_seconds=turn.number("CallDuration"),
+            sip_response_code=turn.get("SipResponseCode") or None,
+            timestamp=turn.get("Timestamp") or None,
+        )
+    )
+    return reply
+
+
 def call_status(ctx: Context, turn: Turn) -> Reply:
+    """The end of the inbound call (a number's status callback reports only the end)."""
     reply = Reply()
     status = turn.get("CallStatus")
     sequence = turn.get("SequenceNumber", "final")
@@ -24,8 +50,6 @@ def call_status(ctx: Context, turn: Turn) -> Reply:
             final=status in FINAL_STATUSES,
             duration_seconds=turn.number("CallDuration"),
             timestamp=turn.get("Timestamp") or None,
-            parent_call_sid=turn.get("ParentCallSid") or None,
-            transfer_id=turn.get("t") or None,
         )
     )
     return reply

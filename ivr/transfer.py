@@ -10,6 +10,7 @@ The transfer id is `<CallSid>.<step>`, unique per call and step with no shared c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from twilio.twiml.voice_response import Dial, Gather
@@ -46,6 +47,11 @@ def transfer_outcome(
     if caller_gone:
         return "caller_hung_up"
     return _UNBRIDGED.get(dial_status, "declined")
+
+
+def parent_call_sid(turn: Turn, transfer_id: str) -> str:
+    """The caller's CallSid: Twilio's ParentCallSid, or the first part of our transfer id."""
+    return turn.get("ParentCallSid") or transfer_id.split(".", 1)[0]
 
 
 def start_transfer(
@@ -111,13 +117,15 @@ def whisper_answer(ctx: Context, turn: Turn, *, transfer_id: str) -> Reply:
     lang = ctx.config.municipality.default_language
     if turn.get("Digits").strip() == "1":
         reply.changes.append(MarkAccepted(transfer_id=transfer_id))
+        # The whisper runs on the employee's leg; the event belongs to the caller's call.
+        parent = replace(turn, call_sid=parent_call_sid(turn, transfer_id))
         reply.events.append(
             ctx.event(
-                turn,
+                parent,
                 "whisper_accepted",
                 f"{transfer_id}:accepted",
                 transfer_id=transfer_id,
-                parent_call_sid=turn.get("ParentCallSid") or None,
+                leg_call_sid=turn.call_sid,
             )
         )
         ctx.speak(reply.twiml, say("whisper_accepted", lang), lang)

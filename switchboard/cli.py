@@ -362,12 +362,20 @@ def _serve(args: argparse.Namespace) -> int:
 
 # --- entry point -----------------------------------------------------------------------------
 
+
+def _register_try_call(subparsers: Subparsers) -> None:
+    from switchboard.calltrial import register
+
+    register(subparsers)
+
+
 REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_serve,
     _register_worker,
     _register_ingest,
     _register_migrate,
     _register_config,
+    _register_try_call,
 )
 
 

@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 
 from ivr.call import Reply, Turn
 from ivr.fallback import error_reply, fallback_twiml
-from ivr.status import call_status
+from ivr.status import call_status, transfer_status
 from ivr.steps import STEPS, Step
 from switchboard.deps import ServicesDep, TwilioTurn, get_services, make_turn
 
@@ -87,7 +87,7 @@ def _register(path: str, step: Step) -> None:
 for _path, _step in STEPS.items():
     _register(_path, _step)
 _register("/status", call_status)
-_register("/transfer/status", call_status)
+_register("/transfer/status", transfer_status)
 
 
 @router.post("/fallback", response_class=Response, responses={200: {"content": {TWIML: {}}}})
