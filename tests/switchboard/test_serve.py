@@ -13,15 +13,21 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from redis import Redis
 from redis.exceptions import ResponseError
 from rq import Worker
+from sqlalchemy import Engine, create_engine, text
 
+from ivr.config import parse_config
+from switchboard.calltrial import simulator_for
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
+from switchboard.simulator import Call, hang_up
 
 
 def wait_for(condition: Callable[[], bool], *, within: float) -> None:
@@ -56,6 +62,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def play_a_call(public_url: str) -> Call:
+    """One call from the simulator over real HTTP: the greeting, then the caller hangs up."""
+    settings = Settings(public_url=public_url)
+    with httpx.Client(timeout=15) as client:
+        sim = simulator_for(
+            http=client,
+            settings=settings,
+            config=parse_config(settings.config.read_text(encoding="utf-8")),
+            start=datetime.now(UTC),
+        )
+        call = sim.place_call(from_="+4791234567", to="+4756375000", script=[hang_up()])
+        sim.run()
+    return call
+
+
+def recorded_kinds(engine: Engine, call_sid: str) -> set[str]:
+    """The event kinds the ingest consumer has written to SQL for a call."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT kind FROM call_events WHERE call_sid = :sid"), {"sid": call_sid}
+        )
+        return {row[0] for row in rows}
+
+
 @pytest.fixture
 def workdir() -> Iterator[Path]:
     # Short on purpose: the embedded Redis listens on var/redis.sock, and unix socket paths are
@@ -71,6 +101,7 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     stale.write_bytes(b"left by an earlier run")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    env["SWITCHBOARD_PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # what Twilio would call
     out, err = (workdir / "stdout.txt").open("w"), (workdir / "stderr.txt").open("w")
     serve = subprocess.Popen(
         [sys.executable, "-m", "switchboard", "serve", "--port", str(port)],
@@ -88,6 +119,16 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
             wait_for(lambda: ingest_consumers(redis) == 1, within=30)
         finally:
             redis.close()
+        call = play_a_call(f"http://127.0.0.1:{port}")
+        assert "Velkomen til Alver kommune." in call.transcript_text()
+        database = create_engine(f"sqlite:///{var / 'switchboard.db'}")
+        try:
+            wait_for(
+                lambda: recorded_kinds(database, call.sid) >= {"call_started", "call_ended"},
+                within=30,
+            )
+        finally:
+            database.dispose()
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=60) == 0
     finally:
@@ -97,7 +138,7 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
         out.close()
         err.close()
     stdout = (workdir / "stdout.txt").read_text()
-    assert "http://127.0.0.1:8000/twilio/voice" in stdout
+    assert f"http://127.0.0.1:{port}/twilio/voice" in stdout
     assert f"http://127.0.0.1:{port}/healthz" in stdout
     assert "switchboard try-call --press 1" in stdout
     assert (var / "switchboard.db").exists(), "serve applies the migrations"
