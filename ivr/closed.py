@@ -8,7 +8,7 @@ from __future__ import annotations
 from twilio.twiml.voice_response import Gather
 
 from ivr.call import Context, Reply, Turn
-from ivr.config import SWITCHBOARD, Language
+from ivr.config import SWITCHBOARD, Config, Language
 from ivr.phrases import describe_instant
 from ivr.prompts import say
 
@@ -62,6 +62,13 @@ def closed_lines(ctx: Context, turn: Turn) -> list[str]:
     return [line for line in lines if line]
 
 
+def emergency_line(config: Config, language: Language) -> str:
+    """Norway's emergency numbers are national; the legevakt number is configurable."""
+    legevakt = config.municipality.legevakt_number
+    spaced = f"{legevakt[:3]} {legevakt[3:]}" if len(legevakt) == 6 else legevakt
+    return say("emergency", language, medical="113", fire="110", police="112", legevakt=spaced)
+
+
 def closed_intro(ctx: Context, turn: Turn) -> list[str]:
     """When the switchboard opens, which reception desk is open, and the emergency numbers."""
     lang = turn.language
@@ -73,8 +80,12 @@ def closed_intro(ctx: Context, turn: Turn) -> list[str]:
         lines.append(say("closed_no_next", lang))
     else:
         when = describe_instant(status.next_opening, now=turn.at, language=lang)
+        today = turn.at.astimezone(ctx.config.zone).date()
+        special = ctx.hours.special_day(SWITCHBOARD, today)
         if status.reason == "holiday" and status.holiday_name:
             lines.append(say("closed_holiday", lang, holiday=status.holiday_name, next=when))
+        elif status.reason == "special_day" and special is not None and special.note:
+            lines.append(say("closed_special", lang, name=special.note, next=when))
         elif status.message is None:
             lines.append(say("closed", lang, next=when))
         else:
@@ -82,14 +93,7 @@ def closed_intro(ctx: Context, turn: Turn) -> list[str]:
     desk = reception_line(ctx, turn)
     if desk:
         lines.append(desk)
-    municipality = ctx.config.municipality
-    medical, fire, police = "113", "110", "112"
-    if set(municipality.emergency_numbers) != {"110", "112", "113"}:
-        medical = fire = police = " ".join(municipality.emergency_numbers)
-    legevakt = " ".join([municipality.legevakt_number[:3], municipality.legevakt_number[3:]])
-    lines.append(
-        say("emergency", lang, medical=medical, fire=fire, police=police, legevakt=legevakt)
-    )
+    lines.append(emergency_line(ctx.config, lang))
     return lines
 
 

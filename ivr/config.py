@@ -312,7 +312,6 @@ class Municipality(_Strict):
     timezone: str = "Europe/Oslo"
     default_language: Language = "nn"
     self_service_url: str
-    emergency_numbers: list[str] = Field(default_factory=lambda: ["110", "112", "113"])
     legevakt_number: str = "116117"
 
     @field_validator("timezone")

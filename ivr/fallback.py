@@ -12,21 +12,10 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from ivr import queue
 from ivr.call import Context, Reply, Turn
+from ivr.closed import emergency_line
 from ivr.config import SWITCHBOARD, Config
 from ivr.events import Event
 from ivr.prompts import say
-
-
-def _emergency_line(config: Config) -> str:
-    legevakt = config.municipality.legevakt_number
-    return say(
-        "emergency",
-        config.municipality.default_language,
-        medical="113",
-        fire="110",
-        police="112",
-        legevakt=f"{legevakt[:3]} {legevakt[3:]}",
-    )
 
 
 def fallback_twiml(config: Config) -> str:
@@ -45,7 +34,7 @@ def fallback_twiml(config: Config) -> str:
         dial = Dial(timeout=30)  # no action: on no answer Twilio goes on to the next verb
         dial.number(backup)
         response.append(dial)
-    speak(_emergency_line(config))
+    speak(emergency_line(config, lang))
     site = config.municipality.self_service_url.removeprefix("https://").removeprefix("www.")
     speak(say("self_service_hint", lang, site=site.rstrip("/")))
     speak(say("goodbye", lang))
@@ -61,7 +50,7 @@ def error_reply(ctx: Context, turn: Turn) -> tuple[str, list[Event]]:
         if ctx.hours.is_open(SWITCHBOARD, turn.at):
             queue.enqueue(ctx, turn, reply, queue="main")
         else:
-            ctx.speak(reply.twiml, _emergency_line(ctx.config), turn.language)
+            ctx.speak(reply.twiml, emergency_line(ctx.config, turn.language), turn.language)
             ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
             reply.twiml.hangup()
         return reply.xml(), reply.events

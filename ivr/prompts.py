@@ -119,6 +119,11 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "Sentralbordet er stengt i dag, {holiday}. Vi åpner igjen {next}.",
         "en": "The switchboard is closed today for a public holiday. We open again {next}.",
     },
+    "closed_special": {
+        "nn": "Sentralbordet er stengt i dag, {name}. Vi opnar att {next}.",
+        "nb": "Sentralbordet er stengt i dag, {name}. Vi åpner igjen {next}.",
+        "en": "The switchboard is closed today. We open again {next}.",
+    },
     "closed_no_next": {
         "nn": "Sentralbordet er stengt no.",
         "nb": "Sentralbordet er stengt nå.",

@@ -17,6 +17,7 @@ call is redirected during the Dial, the action is still requested and its TwiML 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -31,7 +32,6 @@ from switchboard.simulator.transcript import Bridged, DialEnded, DialStarted, Hu
 from switchboard.simulator.twiml import Dial, Document, Number, Queue
 
 if TYPE_CHECKING:
-    from switchboard.simulator.calls import Call
     from switchboard.simulator.interpreter import LegRunner
     from switchboard.simulator.queues import Member
 
@@ -261,22 +261,29 @@ class QueueDial:
         yield WaitFor(self.handshake)
         if self.bridge is None:  # the caller hung up before the bridge
             return self.conclude("completed")
-        talk = self.agent.cursor.take_talk()
-        seconds = sim.timing.agent_talk_seconds if talk is None else talk
-        self.bridge.add_timer(
-            sim.clock.after(seconds, lambda: sim.hang_up(self.agent.call, who=self.agent.actor))
-        )
         yield WaitFor(self.bridge.ended)
         return self.conclude("completed", bridged=True)
 
-    def connect(self, caller: Call) -> Bridge | None:
-        """The dequeued caller is ready: bridge, unless the agent has gone meanwhile."""
+    def connect(self, caller: LegRunner) -> Bridge | None:
+        """The dequeued caller is ready: bridge, unless the agent has gone meanwhile.
+
+        Either party's script may say how long they talk; if neither does, the caller hangs
+        up after `Timing.queue_talk_seconds`, so an agent whose TwiML dials the queue again
+        serves caller after caller on one call.
+        """
         if self.cancelled:
             return None
-        self.bridge = Bridge(a=caller, b=self.agent.call, started=self.agent.sim.clock.now)
-        self.agent.record(Bridged, other=caller.from_)
+        sim = self.agent.sim
+        bridge = self.bridge = Bridge(a=caller.call, b=self.agent.call, started=sim.clock.now)
+        self.agent.record(Bridged, other=caller.call.from_)
+        talks = [(party, party.cursor.take_talk()) for party in (caller, self.agent)]
+        if all(seconds is None for _, seconds in talks):
+            talks = [(caller, sim.timing.queue_talk_seconds)]
+        for party, seconds in talks:
+            if seconds is not None:
+                bridge.add_timer(sim.clock.after(seconds, _hang_up_later(party)))
         self.handshake.fire()
-        return self.bridge
+        return bridge
 
     def caller_gone(self) -> None:
         self.handshake.fire()
@@ -310,3 +317,7 @@ class QueueDial:
             self.cancelled = True
             return self.conclude("completed")
         return self.conclude("canceled")
+
+
+def _hang_up_later(party: LegRunner) -> Callable[[], None]:
+    return lambda: party.sim.hang_up(party.call, who=party.actor)

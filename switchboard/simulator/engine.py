@@ -61,7 +61,7 @@ class Timing:
     think_seconds: float = 1.0  # from the end of a prompt to the first key or word
     key_interval_seconds: float = 0.3
     speech_end_seconds: float = 1.0  # speechTimeout="auto": the pause that ends speech
-    agent_talk_seconds: float = 60.0  # a queue conversation, unless a script says talk()
+    queue_talk_seconds: float = 60.0  # until the caller hangs up, unless a script says talk()
     wait_retry_seconds: float = 5.0  # after a failed waitUrl fetch
     max_call_seconds: float = 3600.0  # a safety net: the caller gives up after this
     max_requests_per_call: int = 1000  # a safety net against TwiML that loops without waiting

@@ -117,7 +117,7 @@ def _serve(runner: LegRunner, session: QueueDial, member: Member) -> Steps[str]:
             )
             while document is not None:
                 document = yield from runner.execute(document, "dequeue")
-        bridge = session.connect(runner.call)
+        bridge = session.connect(runner)
     except (Disconnected, CallRedirected):
         session.caller_gone()
         raise
@@ -126,11 +126,6 @@ def _serve(runner: LegRunner, session: QueueDial, member: Member) -> Steps[str]:
         return "error"
     member.bridged = True
     runner.record(Bridged, other=agent.from_)
-    talk = runner.cursor.take_talk()
-    if talk is not None:
-        bridge.add_timer(
-            clock.after(talk, lambda: runner.sim.hang_up(runner.call, who=runner.actor))
-        )
     try:
         yield WaitFor(bridge.ended)
     except (Disconnected, CallRedirected):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from switchboard.simulator import Call, Department, TwilioSimulator, talk
+from switchboard.simulator import Call, Department, TwilioSimulator, hang_up_after, talk
 from switchboard.simulator.scripts import Action
 
 from .conftest import CALLER, MAIN, START, SimFactory, TwimlServer, twiml
@@ -217,3 +217,16 @@ def test_each_dial_takes_the_next_behaviour_of_the_department(server, make_sim):
 
     assert [r.form["DialCallStatus"] for r in server.to("/dial-done")] == ["busy", "completed"]
     assert [r.form["DialBridged"] for r in server.to("/dial-done")] == ["false", "true"]
+
+
+def test_caller_hanging_up_while_it_rings_cancels_the_dialled_leg(server, make_sim):
+    """§3.2 (UNCERTAIN in Twilio's docs): the action is still requested, the leg is canceled."""
+    voice = dial_twiml(events="completed")
+    run_dial(server, make_sim, Department.no_answer(), voice=voice, script=(hang_up_after(3),))
+
+    (action,) = server.to("/dial-done")
+    assert action.form["CallStatus"] == "completed"
+    assert (action.form["DialCallStatus"], action.form["DialBridged"]) == ("canceled", "false")
+    assert action.headers["x-simulated-time"] == (START + timedelta(seconds=3)).isoformat()
+    (leg,) = server.to("/leg-status")
+    assert (leg.form["CallStatus"], leg.form["CallDuration"]) == ("canceled", "0")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from switchboard.simulator import Call, TwilioSimulator, hang_up_after, press, talk
+from switchboard.simulator import Call, Timing, TwilioSimulator, hang_up_after, press, talk
 from switchboard.simulator.scripts import Action
 
 from .conftest import CALLER, MAIN, PUBLIC, START, TwimlServer, twiml
@@ -255,3 +255,19 @@ def test_a_caller_who_hung_up_is_never_dequeued(server, make_sim):
 
     assert server.to("/announce") == []
     assert server.to("/agent-done")[0].form["DialCallStatus"] == "no-answer"
+
+
+def test_an_agent_whose_twiml_dials_again_serves_caller_after_caller(server, make_sim):
+    """With no talk() scripted the caller ends the conversation, so the agent's Dial action
+    fires with the agent still on the line, and its TwiML can take the next caller."""
+    serve_queue(server)
+    server.on("/agent-done", twiml("<Redirect>/agent</Redirect>"))
+    sim = make_sim(timing=Timing(queue_talk_seconds=30))
+    callers = [sim.place_call(from_=f"+479100000{i}", to=MAIN, at=at(i)) for i in range(3)]
+    agent = start_agent(sim, seconds=10, script=(hang_up_after(200),))
+    sim.run()
+
+    assert [r.form["CallSid"] for r in server.to("/announce")] == [c.sid for c in callers]
+    assert [r.form["DequeingCallSid"] for r in server.to("/announce")] == [agent.sid] * 3
+    assert [r.form["QueueResult"] for r in server.to("/enqueue-done")] == ["bridged"] * 3
+    assert all(r.form["CallStatus"] == "in-progress" for r in server.to("/agent-done")[:3])
