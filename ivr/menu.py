@@ -18,6 +18,15 @@ from ivr.speech import asks_for_switchboard, match_department
 MAX_ATTEMPTS = 2
 
 
+def department_of_number(ctx: Context, number: str) -> str | None:
+    """The department whose phone or on-call number is calling: a hand-back (BRIEF §5)."""
+    for department in ctx.config.departments:
+        on_call = department.on_call.number if department.on_call else None
+        if number in (department.number, on_call):
+            return department.id
+    return None
+
+
 def answer_call(ctx: Context, turn: Turn) -> Reply:
     """The number's voice webhook: greet, then the open menu or the closed flow."""
     reply = Reply()
@@ -30,6 +39,7 @@ def answer_call(ctx: Context, turn: Turn) -> Reply:
             to=turn.get("To"),
             switchboard_open=ctx.hours.is_open(SWITCHBOARD, turn.at),
             forwarded_from_present=bool(turn.get("ForwardedFrom")),
+            from_department=department_of_number(ctx, turn.caller),
         )
     )
     name = ctx.config.municipality.name
