@@ -56,6 +56,11 @@ class Turn:
         except ValueError:
             return default
 
+    @property
+    def transfers(self) -> int:
+        """Transfers made so far in this call, carried in our URLs as `x`."""
+        return self.number("x")
+
     def with_language(self, language: Language) -> Turn:
         return replace(self, language=language)
 
@@ -107,6 +112,8 @@ class Context:
         query: dict[str, str | int] = {}
         if turn is not None:
             query = {"lang": turn.language, "s": turn.step + 1}
+            if turn.transfers:
+                query["x"] = turn.transfers  # transfers so far in this call: the loop guard
         query.update(params)
         suffix = f"?{urlencode(query)}" if query else ""
         return f"{self.public_url}{path}{suffix}"

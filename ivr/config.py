@@ -262,6 +262,9 @@ class Agents(_Strict):
 class Transfer(_Strict):
     dial_timeout_seconds: Annotated[int, Field(ge=5, le=600)] = 25
     whisper_timeout_seconds: Annotated[int, Field(ge=3, le=30)] = 8
+    # The loop guard: after this many IVR transfers in one call, a person at the switchboard
+    # takes over instead of another automatic transfer.
+    max_automatic_per_call: Annotated[int, Field(ge=1, le=10)] = 2
 
 
 class Switchboard(_Strict):

@@ -155,7 +155,10 @@ def _back_to_menu(ctx: Context, turn: Turn, reply: Reply, menu: str) -> None:
 
 def choose_department(ctx: Context, turn: Turn, reply: Reply, department: Department) -> None:
     """A department was chosen: transfer when it is open, else say when and offer the rest."""
-    if ctx.hours.is_open(department.id, turn.at):
+    guard = ctx.config.switchboard.transfer.max_automatic_per_call
+    if turn.transfers >= guard and ctx.hours.is_open(SWITCHBOARD, turn.at):
+        queue.enqueue(ctx, turn, reply, queue="returns")  # a person sorts it out, first in line
+    elif ctx.hours.is_open(department.id, turn.at):
         transfer.start_transfer(ctx, turn, reply, department=department, initiator="ivr")
     elif not ctx.hours.is_open(SWITCHBOARD, turn.at) and department.on_call is not None:
         transfer.dial_on_call(ctx, turn, reply, department=department)

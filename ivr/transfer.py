@@ -74,7 +74,12 @@ def start_transfer(
     settings = ctx.config.switchboard.transfer
     dial = Dial(
         action=ctx.url(
-            "/twilio/transfer/result", turn, t=transfer_id, d=department.id, i=initiator
+            "/twilio/transfer/result",
+            turn,
+            t=transfer_id,
+            d=department.id,
+            i=initiator,
+            x=turn.transfers + 1,
         ),
         timeout=settings.dial_timeout_seconds,
     )

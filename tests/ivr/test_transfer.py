@@ -149,3 +149,14 @@ def test_agent_redirect_is_not_a_bounce(ctx, alver):
     )
     assert reply.events[0].data["bounce"] is False
     assert "<Enqueue" not in reply.xml()
+
+
+def test_loop_guard_sends_the_caller_to_a_person_after_two_automatic_transfers(ctx, alver):
+    from ivr.menu import handle_open_menu
+
+    first = handle_open_menu(ctx, make_turn("2026-11-25T11:00", step=1, Digits="2"))
+    assert "x=1" in first.xml()  # the Dial action counts the transfer
+    third = handle_open_menu(ctx, make_turn("2026-11-25T11:00", step=5, Digits="2", x="2"))
+    assert "<Dial" not in third.xml()
+    assert ">sentralbord-retur</Enqueue>" in third.xml()
+    assert "x=2" in third.xml()
