@@ -83,7 +83,9 @@ def closed_intro(ctx: Context, turn: Turn) -> list[str]:
         today = turn.at.astimezone(ctx.config.zone).date()
         special = ctx.hours.special_day(SWITCHBOARD, today)
         if status.reason == "holiday" and status.holiday_name:
-            lines.append(say("closed_holiday", lang, holiday=status.holiday_name, next=when))
+            lines.append(
+                say("closed_holiday", lang, holiday=status.holiday_name.lower(), next=when)
+            )
         elif status.reason == "special_day" and special is not None and special.note:
             lines.append(say("closed_special", lang, name=special.note, next=when))
         elif status.message is None:
