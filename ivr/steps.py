@@ -29,6 +29,15 @@ def _initiator(turn: Turn) -> Initiator:
     return "agent" if turn.get("i") == "agent" else "ivr"
 
 
+def _transfer_start(ctx: Context, turn: Turn) -> Reply:
+    """Where an agent's REST redirect sends the caller (`switchboard/routes/calls.py`): the
+    same Dial, whisper and bounce as an IVR transfer, with the initiator from the URL."""
+    reply = Reply()
+    department = ctx.config.department(turn.get("d"))
+    transfer.start_transfer(ctx, turn, reply, department=department, initiator=_initiator(turn))
+    return reply
+
+
 STEPS: dict[str, Step] = {
     "/voice": answer_call,
     "/menu": handle_open_menu,
@@ -36,6 +45,7 @@ STEPS: dict[str, Step] = {
     "/department/closed": lambda ctx, turn: transfer.handle_department_closed(
         ctx, turn, department=ctx.config.department(turn.get("d"))
     ),
+    "/transfer/start": _transfer_start,
     "/transfer/result": lambda ctx, turn: transfer.transfer_result(
         ctx,
         turn,

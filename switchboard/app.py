@@ -12,6 +12,8 @@ from pathlib import Path
 
 import redis
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from twilio.rest import Client as TwilioClient
 
 from ivr.call import Context
 from ivr.config import Config, ConfigError, parse_config
@@ -21,9 +23,11 @@ from switchboard.db import make_engine
 from switchboard.deps import Services
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
+from switchboard.metrics import WebMetrics
 from switchboard.redis_client import web_redis
-from switchboard.routes import health, voice
+from switchboard.routes import calls, health, metrics, stats, voice
 from switchboard.settings import Settings, get_settings
+from switchboard.twilio_rest import twilio_client
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,8 @@ def create_app(
     config: Config | None = None,
     redis_client: redis.Redis | None = None,
     simulated_clock: bool = False,
+    registry: CollectorRegistry | None = None,
+    twilio: TwilioClient | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
     config = config or load_config(settings.config)
@@ -59,6 +65,7 @@ def create_app(
         redis=client,
         engine=make_engine(settings.sqlalchemy_url),
         fallback_xml=fallback_twiml(config),
+        twilio=twilio or twilio_client(settings),
         simulated_clock=simulated_clock,
     )
     app = FastAPI(
@@ -67,8 +74,16 @@ def create_app(
         version="0.1.0",
     )
     app.state.services = services
+    # Its own registry per app (tests build many); a scrape in multiprocess mode reads files.
+    app.state.metrics = WebMetrics(
+        registry if registry is not None else CollectorRegistry(),
+        routes=[route.path for route in voice.router.routes if hasattr(route, "path")],
+    )
     app.include_router(voice.router)
     app.include_router(health.router)
+    app.include_router(calls.router)
+    app.include_router(metrics.router)
+    app.include_router(stats.router)
     return app
 
 

@@ -29,6 +29,9 @@ from switchboard.settings import DEFAULT_CONFIG, Settings
 
 if TYPE_CHECKING:
     from redis import Redis
+    from sqlalchemy import Engine
+
+    from switchboard.eventlog import EventLog
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
@@ -206,13 +209,29 @@ def _register_ingest(subparsers: Subparsers) -> None:
             "Read call events from the Redis Stream with a consumer group and write them to "
             "the database in batches; also replay events the web processes spooled under "
             "./var/spool while Redis was away. SIGINT or SIGTERM stops it after the current "
-            "batch."
+            "batch. It also sweeps: calls whose end never arrived are looked up in Twilio's "
+            "REST API (workers/sweep.py)."
         ),
+    )
+    ingest.add_argument(
+        "--sweep-every",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how often to sweep for calls without an end (default 300; 0 turns it off; "
+        "off while no Twilio account is configured)",
+    )
+    ingest.add_argument(
+        "--sweep-after",
+        type=float,
+        default=30.0,
+        metavar="MINUTES",
+        help="sweep calls started longer ago than this (default 30)",
     )
     ingest.set_defaults(handler=_ingest)
 
 
-def _ingest(_args: argparse.Namespace) -> int:
+def _ingest(args: argparse.Namespace) -> int:
     from switchboard.db import make_engine
     from switchboard.eventlog import EventLog
     from switchboard.redis_client import worker_redis
@@ -229,11 +248,40 @@ def _ingest(_args: argparse.Namespace) -> int:
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
     ingestor = Ingestor.from_settings(settings, redis=connection, engine=engine, event_log=events)
+    _start_sweep(args, settings=settings, engine=engine, events=events, stop=stop)
     try:
         ingestor.run_forever(stop)
     finally:
         engine.dispose()
     return 0
+
+
+def _start_sweep(
+    args: argparse.Namespace,
+    *,
+    settings: Settings,
+    engine: Engine,
+    events: EventLog,
+    stop: threading.Event,
+) -> None:
+    from datetime import timedelta
+
+    from switchboard.twilio_rest import twilio_client
+    from workers.sweep import Sweeper, start_sweeper
+
+    if args.sweep_every <= 0:
+        return
+    if set(settings.twilio_account_sid[2:]) == {"0"}:
+        # The development placeholder account: asking Twilio would only ever answer 401.
+        logging.getLogger(__name__).info("sweep off: no Twilio account configured")
+        return
+    sweeper = Sweeper(
+        engine=engine,
+        twilio=twilio_client(settings),
+        events=events,
+        min_age=timedelta(minutes=args.sweep_after),
+    )
+    start_sweeper(sweeper, interval=args.sweep_every, stop=stop)
 
 
 def _require_redis(connection: Redis, settings: Settings) -> None:
@@ -369,6 +417,18 @@ def _register_try_call(subparsers: Subparsers) -> None:
     register(subparsers)
 
 
+def _register_exporter(subparsers: Subparsers) -> None:
+    from switchboard.exporter import register
+
+    register(subparsers)
+
+
+def _register_simulate(subparsers: Subparsers) -> None:
+    from switchboard.simulation import register
+
+    register(subparsers)
+
+
 REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_serve,
     _register_worker,
@@ -376,6 +436,8 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_migrate,
     _register_config,
     _register_try_call,
+    _register_exporter,
+    _register_simulate,
 )
 
 

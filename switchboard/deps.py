@@ -14,6 +14,7 @@ from typing import Annotated
 import redis
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
+from twilio.rest import Client as TwilioClient
 
 from ivr.call import Context, Turn
 from ivr.config import LANGUAGES, Language
@@ -37,6 +38,7 @@ class Services:
     redis: redis.Redis
     engine: Engine
     fallback_xml: str
+    twilio: TwilioClient  # the REST API, for agent transfers (switchboard/twilio_rest.py)
     simulated_clock: bool = False
 
     def now(self, request: Request) -> datetime:

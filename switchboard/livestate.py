@@ -2,7 +2,8 @@
 
 - whisper acceptance per transfer (the Dial action needs it to tell connected from declined);
 - the callers waiting in each Twilio queue (agents take returns first; positions add up);
-- why a caller left a queue (a callback number to collect, or closing time).
+- why a caller left a queue (a callback number to collect, or closing time);
+- that an agent redirected a call (its interrupted Dial's action is then not a bounce).
 
 Every operation uses the web client's tight timeouts and swallows Redis errors: unknown
 state reads as None, and the flow has an answer for None. A webhook never fails on Redis.
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 PREFIX = "sb:live"
 TRANSFER_TTL_SECONDS = 24 * 3600
 LEAVE_TTL_SECONDS = 3600
+# The interrupted Dial's action follows the redirect within seconds; the marker only has to
+# outlive that (and Twilio's retries), and the step check below makes it exact meanwhile.
+REDIRECT_TTL_SECONDS = 900
 # A waiting caller's waitUrl is fetched every ~40 s; a member unseen for longer than this
 # has left without us hearing of it (a lost Enqueue action), and no longer counts.
 STALE_MEMBER_SECONDS = 150
@@ -44,7 +48,7 @@ class LiveState:
             pipe = self._redis.pipeline(transaction=False)
             if transfer_id:
                 pipe.get(f"{PREFIX}:transfer:{transfer_id}:accepted")
-                pipe.exists(f"{PREFIX}:transfer:{transfer_id}:redirected")
+                pipe.get(f"{PREFIX}:call:{call_sid}:redirected")
             pipe.zcount(f"{PREFIX}:queue:returns", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
             pipe.get(f"{PREFIX}:leave:{call_sid}")
             results = pipe.execute()
@@ -56,7 +60,7 @@ class LiveState:
         if transfer_id:
             raw_accepted, raw_redirected, *results = results
             accepted = raw_accepted is not None
-            redirected = bool(raw_redirected)
+            redirected = _interrupted(transfer_id, raw_redirected)
         returns_waiting, leave = results
         return LiveView(
             whisper_accepted=accepted,
@@ -76,10 +80,16 @@ class LiveState:
         except redis.RedisError as exc:
             log.warning("live state not updated (%d changes): %s", len(changes), exc)
 
-    def mark_redirected(self, transfer_id: str) -> None:
-        """Set before an agent redirects a live call, so its Dial action is not a bounce."""
+    def mark_redirected(self, call_sid: str, *, step: int) -> None:
+        """Set before an agent redirects a live call to `step`; raises when Redis fails.
+
+        Keyed by the call, because the agent does not know which transfer (if any) the call
+        is in. A transfer of an earlier step is the one the redirect interrupts: its Dial
+        action still comes (twilio-protocol §3.2) and is not a bounce. The transfer the
+        redirect starts has step `step` itself, so its own result still counts.
+        """
         self._redis.set(
-            f"{PREFIX}:transfer:{transfer_id}:redirected", b"1", ex=TRANSFER_TTL_SECONDS
+            f"{PREFIX}:call:{call_sid}:redirected", str(step).encode(), ex=REDIRECT_TTL_SECONDS
         )
 
     def waiting(self, queue: str, *, at: datetime) -> int:
@@ -100,3 +110,13 @@ class LiveState:
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
             case SetLeaveReason(call_sid=call_sid, reason=reason):
                 pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)
+
+
+def _interrupted(transfer_id: str, marker: bytes | None) -> bool:
+    """Whether a redirect to the step in `marker` came after transfer `transfer_id` began."""
+    if marker is None:
+        return False
+    try:
+        return int(transfer_id.rpartition(".")[2]) < int(marker)
+    except ValueError:
+        return True  # a transfer id we cannot read: trust the marker

@@ -8,10 +8,25 @@ made without one; everything else identifies callers by their pseudonym
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, String, Text, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -93,7 +108,11 @@ class Callback(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The next opening when asked while closed; None means "as soon as possible".
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # pending -> done | cancelled
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The queue visit this request ended, if it came from the queue (set by the projection).
+    visit_id: Mapped[str | None] = mapped_column(String(80))
 
 
 class SmsMessage(Base):
@@ -114,3 +133,155 @@ class SmsMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# -- call records: projected from call_events by workers/projection.py ----------------------
+#
+# Every row below is a pure function of call events, rebuilt whenever a call gets a new event
+# (workers/records.py), so these tables can be dropped and rebuilt from `call_events`. Natural
+# keys (CallSid, transfer id, visit id) are the primary keys: the projection upserts on them.
+# No foreign keys between them: a late event may project a transfer before the call it belongs
+# to is complete, and the retention purge deletes per table.
+# `day_local`, `hour_local` and `weekday_local` (Monday = 0) are the municipality's local
+# calendar (Europe/Oslo), computed at projection: SQLite has no time zones, and statistics group
+# by them in SQL.
+
+CALL_STATES = ("active", "ended", "unresolved")
+INITIATORS = ("ivr", "agent")
+RETURN_KINDS = ("bounce", "hand_back", "recall")
+RETURN_REASONS = (
+    "wrong_department",
+    "no_answer",
+    "department_closed",
+    "wanted_switchboard",
+    "other",
+)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+class LocalBuckets:
+    """The local day, hour and weekday of a row's defining instant."""
+
+    day_local: Mapped[date] = mapped_column(Date)
+    hour_local: Mapped[int] = mapped_column(SmallInteger)
+    weekday_local: Mapped[int] = mapped_column(SmallInteger)
+
+
+class CallRecord(LocalBuckets, Base):
+    """One inbound call to the main number (parent CallSid). Buckets: `started_at`."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", CALL_STATES), name="state"),
+        Index(None, "caller", "started_at"),
+    )
+
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Twilio's final CallStatus (completed, busy, no-answer, ...); None while active.
+    status: Mapped[str | None] = mapped_column(String(16))
+    # active -> ended | unresolved, never back (see workers/records.py).
+    state: Mapped[str] = mapped_column(String(16))
+    # Whether the switchboard line was open when the call came in; None if call_started is lost.
+    switchboard_open: Mapped[bool | None] = mapped_column(Boolean)
+    # For after-hours calls, what they got: department, on_call, callback, sms, queue, hung_up.
+    after_hours_result: Mapped[str | None] = mapped_column(String(16))
+    # From the start to the first queue join, transfer or the end: time spent in the menus.
+    ivr_seconds: Mapped[float | None] = mapped_column(Float)
+    # The department calling: a hand-back from its phone or PBX (call_started.from_department).
+    from_department: Mapped[str | None] = mapped_column(String(32), index=True)
+    language: Mapped[str | None] = mapped_column(String(8))
+    # The loop guard's counters: transfers and bounces in this call; priority after two bounces.
+    transfers_count: Mapped[int] = mapped_column(Integer)
+    bounces_count: Mapped[int] = mapped_column(Integer)
+    priority: Mapped[bool] = mapped_column(Boolean)
+    # The latest event's time: a call still active long after it needs reconciling.
+    last_event_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TransferRecord(LocalBuckets, Base):
+    """A <Dial> to a department, from the IVR or an agent. Buckets: `started_at`."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (
+        CheckConstraint(_one_of("initiator", INITIATORS), name="initiator"),
+        Index(None, "caller", "started_at"),
+        Index(None, "department", "started_at"),
+    )
+
+    transfer_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    caller: Mapped[str | None] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(32))
+    initiator: Mapped[str] = mapped_column(String(8))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    whisper_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # connected, no_answer, busy, failed, declined, caller_hung_up; None while pending. Only
+    # ever from transfer_result (BRIEF §5: DialCallStatus alone proves nothing).
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # The dial cause of a bounce (the outcome that sent the caller back); else None.
+    cause: Mapped[str | None] = mapped_column(String(16))
+    dial_status: Mapped[str | None] = mapped_column(String(16))
+    bridged: Mapped[bool | None] = mapped_column(Boolean)
+    redirected: Mapped[bool] = mapped_column(Boolean)
+    bounce: Mapped[bool] = mapped_column(Boolean)
+    # Where a bounced caller went: the switchboard queue, or the closed flow.
+    next_step: Mapped[str | None] = mapped_column(String(8))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class QueueVisit(LocalBuckets, Base):
+    """One stay in a switchboard queue, the unit of service level. Buckets: `joined_at`."""
+
+    __tablename__ = "queue_visits"
+
+    visit_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str] = mapped_column(String(8))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # The <Queue url> request: the moment an agent took the caller.
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Twilio's QueueTime at that moment.
+    queue_time_seconds: Mapped[float | None] = mapped_column(Float)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Until answered, or until the visit ended unanswered.
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    # answered, abandoned, callback, closing, redirected, error; None while waiting.
+    ended: Mapped[str | None] = mapped_column(String(16))
+    # Twilio's QueueResult from the Enqueue action, as reported.
+    leave_result: Mapped[str | None] = mapped_column(String(32))
+    in_opening_hours: Mapped[bool] = mapped_column(Boolean)
+    bounced_from: Mapped[str | None] = mapped_column(String(80))
+
+
+class ReturnRecord(LocalBuckets, Base):
+    """A returned transfer: the caller came back to the switchboard. Buckets: `detected_at`."""
+
+    __tablename__ = "returns"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", RETURN_KINDS), name="kind"),
+        CheckConstraint(_one_of("reason", RETURN_REASONS), name="reason"),
+    )
+
+    # Each return is linked to exactly one transfer, and a transfer returns at most once.
+    transfer_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    # The call that came back: the same call for a bounce, a later one otherwise.
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    transfer_call_sid: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    cause: Mapped[str | None] = mapped_column(String(16))
+    # What the agent tagged when taking the returned caller; never touched by the projection.
+    reason: Mapped[str | None] = mapped_column(String(32))
+    tagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_step: Mapped[str | None] = mapped_column(String(8))
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # Copied from the transfer for cheap grouping.
+    department: Mapped[str] = mapped_column(String(32))
+    initiator: Mapped[str] = mapped_column(String(8))

@@ -20,6 +20,7 @@ REQUIRED = {
     "SWITCHBOARD_TWILIO_AUTH_TOKEN": "token-for-tests",
     "SWITCHBOARD_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "POSTGRES_PASSWORD": "postgres4tests",
+    "GRAFANA_ADMIN_PASSWORD": "grafana-for-tests",
 }
 
 

@@ -13,6 +13,11 @@ commit each still-queued SMS is enqueued with the event UUID as job id and `uniq
 also covers a crash between commit and enqueue, since the redelivered batch finds the row still
 queued.
 
+In the same transaction as the events, the calls they belong to are projected into the call
+records (`calls`, `transfers`, `queue_visits`, `returns`; workers/records.py), inside a
+savepoint: should a projection fail, the events are still stored, and the call is projected
+again with its next event (or by `workers.records.rebuild`).
+
 Acknowledged entries are deleted from the stream (`delete_acked`), so raw numbers do not linger
 in Redis until MAXLEN trimming reaches them.
 """
@@ -29,7 +34,7 @@ from typing import Any
 import redis
 from rq import Queue
 from rq.exceptions import DuplicateJobError
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 
 from ivr.events import Event
@@ -37,7 +42,9 @@ from switchboard.eventlog import EventLog
 from switchboard.models import SmsMessage
 from switchboard.settings import Settings
 from workers.event_rows import insert_events
+from workers.projection import Projector
 from workers.queues import SMS_QUEUE, make_queue
+from workers.records import load_projector, project_calls
 from workers.sms import SMS_RETRY, send_sms
 
 log = logging.getLogger(__name__)
@@ -70,6 +77,7 @@ class Ingestor:
         claim_idle_ms: int = 60_000,
         delete_acked: bool = True,
         event_log: EventLog | None = None,
+        projector: Projector | None = None,
     ) -> None:
         self.redis = redis
         self.engine = engine
@@ -82,12 +90,15 @@ class Ingestor:
         self.claim_idle_ms = claim_idle_ms
         self.delete_acked = delete_acked
         self.event_log = event_log
+        # The shipped municipality when none is given (tests); from_settings passes the real one.
+        self.projector = projector or load_projector(caller_key=caller_key)
         self._own_pending = True  # after a restart, finish what this consumer name left
         self.ingested_total = 0
         self.duplicates_total = 0
         self.malformed_total = 0
         self.claimed_total = 0
         self.sms_enqueued_total = 0
+        self.projection_failures_total = 0
 
     @classmethod
     def from_settings(
@@ -112,6 +123,7 @@ class Ingestor:
             sms_queue=make_queue(SMS_QUEUE, connection=redis),
             caller_key=settings.caller_key,
             event_log=event_log,
+            projector=load_projector(settings.config, caller_key=settings.caller_key),
         )
 
     def ensure_group(self) -> None:
@@ -267,7 +279,9 @@ class Ingestor:
         """Insert the batch in one transaction; returns the ids of events that were new."""
         try:
             with self.engine.begin() as connection:
-                return insert_events(connection, events, caller_key=self.caller_key)
+                inserted = insert_events(connection, events, caller_key=self.caller_key)
+                self._project(connection, events, inserted)
+                return inserted
         except StatementError as exc:
             if _is_outage(exc):
                 raise  # the database is away, not the data: the batch is read again later
@@ -278,13 +292,37 @@ class Ingestor:
         for event in events:
             try:
                 with self.engine.begin() as connection:
-                    new_ids |= insert_events(connection, [event], caller_key=self.caller_key)
+                    fresh = insert_events(connection, [event], caller_key=self.caller_key)
+                    self._project(connection, [event], fresh)
+                    new_ids |= fresh
             except StatementError as exc:
                 if _is_outage(exc):
                     raise
                 self.malformed_total += 1
                 log.error("ingest: dropping event %s (%s)", event.id, _name(exc))
         return new_ids
+
+    def _project(self, connection: Connection, events: list[Event], new_ids: set[str]) -> None:
+        """Project the calls that got new events, in a savepoint of the batch's transaction."""
+        touched = {event.call_sid for event in events if event.id in new_ids}
+        if not touched:
+            return
+        try:
+            with connection.begin_nested():
+                project_calls(connection, call_sids=touched, projector=self.projector)
+        except StatementError as exc:
+            if _is_outage(exc):
+                raise
+            self._projection_failed(len(touched), _name(exc))
+        except Exception:
+            self._projection_failed(len(touched), "bug", trace=True)
+
+    def _projection_failed(self, calls: int, why: str, *, trace: bool = False) -> None:
+        # The events are the record and the rows are derived from them: the batch is stored
+        # anyway, and the call's next event (or a rebuild) projects it again. The SQL error's
+        # text would quote row values, so only its class is logged.
+        self.projection_failures_total += 1
+        log.error("ingest: projecting %d calls failed (%s)", calls, why, exc_info=trace)
 
 
 def _is_outage(exc: StatementError) -> bool:

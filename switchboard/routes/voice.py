@@ -19,6 +19,7 @@ from ivr.fallback import error_reply, fallback_twiml
 from ivr.status import call_status, transfer_status
 from ivr.steps import STEPS, Step
 from switchboard.deps import ServicesDep, TwilioTurn, get_services, make_turn
+from switchboard.routes.metrics import count_bad_fallback_signature, web_metrics
 
 log = logging.getLogger(__name__)
 TWIML = "text/xml"
@@ -33,13 +34,21 @@ class VoiceRoute(APIRoute):
         original = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            try:
-                return await original(request)
-            except HTTPException:
-                raise  # a bad signature: 403, no side effect
-            except Exception:
-                log.exception("voice route %s failed; the caller hears the error path", self.path)
-                return await _error_response(request)
+            with web_metrics(request).timing(self.path) as seen:
+                try:
+                    response = await original(request)
+                except HTTPException as exc:
+                    seen.status = exc.status_code
+                    raise  # a bad signature: 403, no side effect
+                except Exception:
+                    log.exception(
+                        "voice route %s failed; the caller hears the error path", self.path
+                    )
+                    seen.error_path = True
+                    response = await _error_response(request)
+                seen.status = response.status_code
+                web_metrics(request).sync_event_log(get_services(request).events)
+                return response
 
         return handler
 
@@ -91,6 +100,8 @@ _register("/transfer/status", transfer_status)
 
 
 @router.post("/fallback", response_class=Response, responses={200: {"content": {TWIML: {}}}})
-def fallback(services: ServicesDep) -> Response:
-    """The number's fallback URL: static TwiML, no signature refusal, no side effects."""
+async def fallback(request: Request, services: ServicesDep) -> Response:
+    """The number's fallback URL: static TwiML, no signature refusal, no side effects (a bad
+    signature is only counted in the metrics)."""
+    await count_bad_fallback_signature(request, services)
     return twiml_response(services.fallback_xml)

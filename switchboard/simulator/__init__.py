@@ -11,6 +11,7 @@ from switchboard.simulator.departments import Department
 from switchboard.simulator.engine import PhoneNumberConfig, Timing, TwilioSimulator
 from switchboard.simulator.faults import Faults
 from switchboard.simulator.interpreter import SimulationError
+from switchboard.simulator.rest import SimulatedRest
 from switchboard.simulator.scripts import hang_up, hang_up_after, press, say, silence, talk
 from switchboard.simulator.transport import HttpClient, RequestRecord
 from switchboard.simulator.twiml import SimulatorLimitation
@@ -22,6 +23,7 @@ __all__ = [
     "HttpClient",
     "PhoneNumberConfig",
     "RequestRecord",
+    "SimulatedRest",
     "SimulationError",
     "SimulatorLimitation",
     "Timing",

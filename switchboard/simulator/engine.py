@@ -36,7 +36,7 @@ from switchboard.simulator.flow import CallRedirected, Disconnected
 from switchboard.simulator.interpreter import LegRunner
 from switchboard.simulator.queues import Queue, Queues
 from switchboard.simulator.scripts import Action
-from switchboard.simulator.transcript import CallEnded, HungUp, Note
+from switchboard.simulator.transcript import CallEnded, HungUp, Note, Requested
 from switchboard.simulator.transport import HttpClient, RequestRecord, Transport
 from switchboard.simulator.twiml import SimulatorLimitation
 
@@ -91,6 +91,8 @@ class TwilioSimulator:
         self.callbacks = StatusCallbacks(
             clock=self.clock, transport=self.transport, faults=faults, new_token=self._hex
         )
+        # A planner of its own, so that adding action faults leaves callback faults as they were.
+        self._action_faults = faults.planner() if faults and faults.duplicate_action_ratio else None
         self.queues = Queues(lambda: self.new_sid("QU"))
         self._departments: dict[str, list[Department]] = {
             number: [behaviour] if isinstance(behaviour, Department) else list(behaviour)
@@ -269,6 +271,32 @@ class TwilioSimulator:
             return self._default_department
         # One behaviour per dial; the last one repeats.
         return behaviours.pop(0) if len(behaviours) > 1 else behaviours[0]
+
+    def repeat_action(
+        self, call: Call, *, url: str, method: str, params: dict[str, str], kind: str
+    ) -> None:
+        """Maybe send an action request again, later (`Faults.duplicate_action_ratio`)."""
+        if self._action_faults is None:
+            return
+        for delay in self._action_faults.action_copies():
+
+            def send_copy() -> None:
+                record = self.transport.send(
+                    method=method, url=url, params=params, kind=kind, call_sid=call.sid
+                )
+                call.requests.append(record)
+                call.transcript.append(
+                    Requested(
+                        at=self.clock.now,
+                        call_sid=call.sid,
+                        kind=f"{kind}, repeated",
+                        method=record.method,
+                        url=record.url,
+                        status=record.status,
+                    )
+                )
+
+            self.clock.after(delay, send_copy)
 
     def hang_up(self, call: Call, *, who: str) -> None:
         """A party (or the API) hangs up a leg: bookkeeping now, the leg's process reacts."""

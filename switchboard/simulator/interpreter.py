@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 TWIML_TYPES = frozenset({"text/xml", "application/xml", "text/html"})
 ENDLESS_LOOP = 1000  # loop="0" repeats until hang-up, or 1000 times (twilio-protocol §2.4)
+ACTION_KINDS = frozenset({"gather-action", "dial-action", "enqueue-action"})
 
 
 class SimulationError(RuntimeError):
@@ -257,17 +258,16 @@ class LegRunner:
                 f"{self.call.sid} made {len(self.call.requests)} requests: a TwiML loop that "
                 "never waits, or a caller who never leaves? (Timing.max_requests_per_call)"
             )
+        params = {**self.call.params(), **extra}
         record = self.sim.transport.send(
-            method=method,
-            url=url,
-            params={**self.call.params(), **extra},
-            kind=kind,
-            call_sid=self.call.sid,
+            method=method, url=url, params=params, kind=kind, call_sid=self.call.sid
         )
         self.call.requests.append(record)
         self.record(
             Requested, kind=kind, method=record.method, url=record.url, status=record.status
         )
+        if kind in ACTION_KINDS:
+            self.sim.repeat_action(self.call, url=url, method=method, params=params, kind=kind)
         return record
 
     def fetch(

@@ -61,10 +61,13 @@ def ready_child(name: str, directory: Path, *, on_term: str = "record") -> Child
         "signal.signal(signal.SIGINT, handle)\n",
         "ignore": "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n",
     }[on_term]
+    aside, ready = str(directory / (name + ".tmp")), str(directory / (name + ".ready"))
     code = (
         "import os, signal, sys, time\n"
         + handler
-        + f"open({str(directory / (name + '.ready'))!r}, 'w').write(str(os.getpid()))\n"
+        # Written aside, then renamed: a reader never sees the file before its pid is in it.
+        + f"open({aside!r}, 'w').write(str(os.getpid()))\n"
+        + f"os.replace({aside!r}, {ready!r})\n"
         + "while True:\n    time.sleep(0.05)\n"
     )
     return ChildSpec(name, [sys.executable, "-c", code])

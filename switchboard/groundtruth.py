@@ -1,0 +1,307 @@
+"""Ground truth: what really happened in simulated traffic, counted by BRIEF §5's definitions.
+
+The traffic generator (`switchboard.traffic`) records it from the simulated world: the calls
+placed, the Dials to department numbers and how the department's person acted, the queue
+visits as Twilio held them, and which transfers agents asked for. Nothing here comes from our
+events or SQL, so the statistics (`switchboard.stats`) can be checked against it.
+
+Definitions, as in BRIEF §5:
+- a *transfer* is a Dial to a department (IVR or agent); its outcome is `connected` only when a
+  person accepted in the whisper and the call was bridged;
+- a *return* is linked to one transfer: `bounce` (same call, not connected; the cause and
+  whether the caller went on to the queue or the closed flow), `hand_back` (a new call from a
+  department's number, or from a caller whose connected transfer is still up), `recall` (the
+  same caller again within 24 h of a connected transfer; hand-back wins);
+- *return rate* = transfers with a return / transfers;
+- *service level* counts queue visits that start while the switchboard is open: the share
+  answered within 20 s, where abandons shorter than 5 s and visits that ended in a callback
+  request (or that an agent moved out of the queue) are left out;
+- *abandonment rate* = abandoned visits (short ones included) / queue visits.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+Initiator = Literal["ivr", "agent"]
+Outcome = Literal["connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"]
+ReturnKind = Literal["bounce", "hand_back", "recall"]
+VisitResult = Literal["answered", "abandoned", "callback", "closing", "redirected", "other"]
+BOUNCE_CAUSES: frozenset[str] = frozenset({"no_answer", "busy", "failed", "declined"})
+RETURN_KINDS: tuple[ReturnKind, ...] = ("bounce", "hand_back", "recall")
+INITIATORS: tuple[Initiator, ...] = ("ivr", "agent")
+RECALL_WINDOW = timedelta(hours=24)
+SL_SECONDS = 20
+SHORT_ABANDON_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class TruthCall:
+    sid: str
+    caller: str  # the raw From: a citizen, a department's number, or "anonymous"
+    started_at: datetime
+    ended_at: datetime | None
+    after_hours: bool  # the switchboard was closed when the call came in
+    scenario: str  # what the generator meant the caller to do
+    got: str | None = None  # after hours: transfer, on_call, sms, callback or nothing
+    sms: bool = False
+    callback: bool = False
+
+
+@dataclass(frozen=True)
+class TruthTransfer:
+    id: str  # the department leg's CallSid (Twilio's DialCallSid)
+    call_sid: str
+    department: str
+    initiator: Initiator
+    outcome: Outcome
+    started_at: datetime
+    ended_at: datetime
+
+    @property
+    def bounced(self) -> bool:
+        return self.outcome in BOUNCE_CAUSES
+
+
+@dataclass(frozen=True)
+class TruthReturn:
+    kind: ReturnKind
+    transfer_id: str
+    call_sid: str  # the call the caller came back on (a bounce: the transfer's own call)
+    at: datetime
+    cause: str | None = None  # bounce: the transfer's outcome
+    next: Literal["queue", "closed"] | None = None  # bounce: where the caller went
+
+
+@dataclass(frozen=True)
+class TruthVisit:
+    call_sid: str
+    queue: Literal["main", "returns"]
+    joined_at: datetime
+    wait_seconds: int  # until answered, or until the visit ended (Twilio's whole seconds)
+    result: VisitResult
+    in_hours: bool
+
+    @property
+    def short_abandon(self) -> bool:
+        return self.result == "abandoned" and self.wait_seconds < SHORT_ABANDON_SECONDS
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    @property
+    def value(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+@dataclass(frozen=True)
+class RateRow:
+    department: str  # "*" for all
+    initiator: str  # "*" for both
+    transfers: int
+    returned: int  # transfers with at least one return
+    by_kind: dict[ReturnKind, int]  # returns of each kind
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.returned, self.transfers)
+
+
+@dataclass(frozen=True)
+class QueueTotals:
+    offered: int  # queue visits
+    answered: int
+    abandoned: int  # including short abandons
+    short_abandoned: int
+    callbacks: int
+    closing: int  # left at closing time without a callback
+    other: int  # redirected or otherwise ended
+    sl: Rate  # in-hours visits answered within SL_SECONDS / those that count (see above)
+    asa_seconds: float | None  # average wait of answered visits
+
+    @property
+    def abandonment(self) -> Rate:
+        return Rate(self.abandoned, self.offered)
+
+
+@dataclass
+class GroundTruth:
+    calls: list[TruthCall] = field(default_factory=list)
+    transfers: list[TruthTransfer] = field(default_factory=list)
+    returns: list[TruthReturn] = field(default_factory=list)
+    visits: list[TruthVisit] = field(default_factory=list)
+
+    # --- transfers and returns ----------------------------------------------------------
+
+    def transfer(self, transfer_id: str) -> TruthTransfer:
+        for item in self.transfers:
+            if item.id == transfer_id:
+                return item
+        raise KeyError(transfer_id)
+
+    def transfers_by(self, *keys: str) -> Counter[tuple[str, ...]]:
+        """Transfers counted by attributes: department, initiator, outcome."""
+        return Counter(tuple(str(getattr(t, key)) for key in keys) for t in self.transfers)
+
+    def returns_by(self, *keys: str) -> Counter[tuple[str, ...]]:
+        """Returns counted by their kind or cause, or their transfer's department or initiator."""
+        by_id = {t.id: t for t in self.transfers}
+        counts: Counter[tuple[str, ...]] = Counter()
+        for item in self.returns:
+            transfer = by_id[item.transfer_id]
+            counts[tuple(str(_attribute(item, transfer, key)) for key in keys)] += 1
+        return counts
+
+    def returned_transfers(self, kind: ReturnKind | None = None) -> set[str]:
+        return {r.transfer_id for r in self.returns if kind is None or r.kind == kind}
+
+    def return_rate(
+        self,
+        *,
+        department: str | None = None,
+        initiator: Initiator | None = None,
+        kind: ReturnKind | None = None,
+    ) -> Rate:
+        chosen = [
+            t
+            for t in self.transfers
+            if department in (None, t.department) and initiator in (None, t.initiator)
+        ]
+        returned = self.returned_transfers(kind)
+        return Rate(sum(1 for t in chosen if t.id in returned), len(chosen))
+
+    def return_rate_table(self) -> list[RateRow]:
+        """Rows per department and initiator, then per department, per initiator and in all."""
+        departments = sorted({t.department for t in self.transfers})
+        rows = [self._row(d, i) for d in departments for i in INITIATORS]
+        rows = [row for row in rows if row.transfers]
+        rows += [self._row(d, None) for d in departments]
+        rows += [self._row(None, i) for i in INITIATORS]
+        rows.append(self._row(None, None))
+        return rows
+
+    def _row(self, department: str | None, initiator: Initiator | None) -> RateRow:
+        def chosen(t: TruthTransfer) -> bool:
+            return department in (None, t.department) and initiator in (None, t.initiator)
+
+        ids = {t.id for t in self.transfers if chosen(t)}
+        returns = [r for r in self.returns if r.transfer_id in ids]
+        return RateRow(
+            department=department or "*",
+            initiator=initiator or "*",
+            transfers=len(ids),
+            returned=len({r.transfer_id for r in returns}),
+            by_kind={kind: sum(1 for r in returns if r.kind == kind) for kind in RETURN_KINDS},
+        )
+
+    # --- queues, calls --------------------------------------------------------------------
+
+    def queue_totals(self, *, queue: str | None = None) -> QueueTotals:
+        visits = [v for v in self.visits if queue in (None, v.queue)]
+        results = Counter(v.result for v in visits)
+        answered = [v for v in visits if v.result == "answered"]
+        # Out of SL: visits outside opening hours, callbacks, visits an agent moved out of
+        # the queue unanswered, and abandons within 5 s. Everything else not answered within
+        # T counts against it, as do visits still waiting at closing time.
+        counted = [
+            v
+            for v in visits
+            if v.in_hours and v.result not in {"callback", "redirected"} and not v.short_abandon
+        ]
+        within = sum(1 for v in counted if v.result == "answered" and v.wait_seconds <= SL_SECONDS)
+        return QueueTotals(
+            offered=len(visits),
+            answered=len(answered),
+            abandoned=results["abandoned"],
+            short_abandoned=sum(1 for v in visits if v.short_abandon),
+            callbacks=results["callback"],
+            closing=results["closing"],
+            other=results["redirected"] + results["other"],
+            sl=Rate(within, len(counted)),
+            asa_seconds=(
+                sum(v.wait_seconds for v in answered) / len(answered) if answered else None
+            ),
+        )
+
+    def after_hours_by(self) -> Counter[str]:
+        """After-hours calls by what they got: transfer, on_call, sms, callback or nothing."""
+        return Counter(c.got or "nothing" for c in self.calls if c.after_hours)
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "calls": len(self.calls),
+            "after_hours": sum(1 for c in self.calls if c.after_hours),
+            "transfers": len(self.transfers),
+            "returns": len(self.returns),
+            "returned_transfers": len(self.returned_transfers()),
+            "queue_visits": len(self.visits),
+            "sms": sum(1 for c in self.calls if c.sms),
+            "callbacks": sum(1 for c in self.calls if c.callback),
+        }
+
+    # --- consistency ------------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """What contradicts the definitions; empty when the truth is consistent."""
+        found: list[str] = []
+        calls = {c.sid: c for c in self.calls}
+        by_id = {t.id: t for t in self.transfers}
+        if len(by_id) != len(self.transfers):
+            found.append("two transfers share an id")
+        for t in self.transfers:
+            if t.call_sid not in calls:
+                found.append(f"transfer {t.id} belongs to no call")
+            bounces = [r for r in self.returns if r.transfer_id == t.id and r.kind == "bounce"]
+            if len(bounces) != (1 if t.bounced else 0):
+                found.append(f"transfer {t.id} ({t.outcome}) has {len(bounces)} bounces")
+        for r in self.returns:
+            found += _return_problems(r, by_id.get(r.transfer_id), calls)
+        for v in self.visits:
+            if v.call_sid not in calls:
+                found.append(f"a queue visit of {v.call_sid} belongs to no call")
+        totals = self.queue_totals()
+        parts = totals.answered + totals.abandoned + totals.callbacks + totals.closing
+        if parts + totals.other != totals.offered:
+            found.append("queue visits do not add up")
+        if totals.sl.numerator > totals.sl.denominator:
+            found.append("service level above 100%")
+        for keys in (("department",), ("initiator",), ("outcome",)):
+            if sum(self.transfers_by(*keys).values()) != len(self.transfers):
+                found.append(f"transfers by {keys[0]} do not add up")
+        if sum(self.returns_by("kind").values()) != len(self.returns):
+            found.append("returns by kind do not add up")
+        return found
+
+
+def _return_problems(
+    r: TruthReturn, transfer: TruthTransfer | None, calls: dict[str, TruthCall]
+) -> list[str]:
+    if transfer is None:
+        return [f"a {r.kind} links no transfer"]
+    if r.kind == "bounce":
+        if r.call_sid != transfer.call_sid or r.cause != transfer.outcome:
+            return [f"bounce of {transfer.id} is not its own call's, or not its cause"]
+        return []
+    found = []
+    if transfer.outcome != "connected":
+        found.append(f"{r.kind} on {r.call_sid} links a transfer that did not connect")
+    if r.call_sid == transfer.call_sid or r.call_sid not in calls:
+        found.append(f"{r.kind} on {r.call_sid} is not a later call")
+    if (
+        r.kind == "recall"
+        and not transfer.started_at <= r.at <= transfer.started_at + RECALL_WINDOW
+    ):
+        found.append(f"recall on {r.call_sid} is outside the window")
+    return found
+
+
+def _attribute(item: TruthReturn, transfer: TruthTransfer, key: str) -> object:
+    if key in ("department", "initiator"):
+        return getattr(transfer, key)
+    return getattr(item, key)

@@ -1,0 +1,393 @@
+"""Every Prometheus metric of the service, declared in one place.
+
+Two families, served by two kinds of process:
+
+- **Operational metrics** (`WebMetrics`), in the web workers: webhook latency by route
+  template, requests by status class, error-path answers, signature failures, the event log's
+  spool and circuit breaker, build info. Under `switchboard serve` they run in multiprocess mode
+  (`PROMETHEUS_MULTIPROC_DIR`, wiped by `serve` before its children start), so they use only
+  what that mode supports: counters, histograms and gauges with a `multiprocess_mode`, no custom
+  collectors, no Info or Enum.
+- **Business KPIs** (`BUSINESS`), computed from the SQL database of record on every scrape by
+  the single-process exporter (`switchboard/exporter.py`, `switchboard exporter`). Only that
+  process runs the collector, so the numbers are the same with any number of web workers and
+  forking RQ workers, and they survive restarts.
+
+Rules (docs/metrics-performance-reliability.md §1): the `switchboard_` prefix, base units
+(`_seconds`), `_total` on counters only, and labels from bounded sets only: route template,
+status class, department id, outcome, kind, initiator, queue, service. Never a phone number,
+a CallSid or a pid.
+
+A note on RQ: its default worker forks a work horse per job, and every process that touches a
+multiprocess metric leaves a `.db` file in the directory until the next wipe (scrapes slow down
+as they pile up: 4 files 0.8 ms, 1,000 files 33 ms). So jobs declare no metrics of their own;
+what the operators need about jobs and the stream (queue sizes, failed jobs, stream lag,
+pending entries) the exporter reads from Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Literal, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+# Twilio waits at most 15 s for a webhook's answer (error 11205); 2 s is the p99 alert.
+WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0)
+# Service level is "answered within 20 s", so 20 is a bucket boundary and the share is exact.
+QUEUE_WAIT_BUCKETS = (5.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0, 300.0, 600.0)
+
+
+def build_version() -> str:
+    try:
+        return metadata.version("switchboard")
+    except metadata.PackageNotFoundError:  # running from a source tree without an install
+        return "unknown"
+
+
+def status_class(code: int) -> str:
+    """`2xx`, `4xx`, ...: a bounded label instead of the status number."""
+    return f"{code // 100}xx"
+
+
+class EventLogCounters(Protocol):
+    """What `WebMetrics.sync_event_log` reads; `switchboard.eventlog.EventLog` has it."""
+
+    @property
+    def state(self) -> str: ...
+
+    spooled_total: int
+    lost_total: int
+    redis_failures_total: int
+
+
+@dataclass
+class WebhookObservation:
+    """Filled in by the route while it runs; recorded when the `timing` block ends."""
+
+    status: int = 500
+    error_path: bool = False
+
+
+class WebMetrics:
+    """The web process's metrics, registered on `registry` (one per app; tests inject theirs)."""
+
+    def __init__(
+        self, registry: CollectorRegistry, *, routes: Iterable[str] = (), version: str = ""
+    ) -> None:
+        self.registry = registry
+        self.webhook_duration = Histogram(
+            "switchboard_webhook_duration_seconds",
+            "Time from receiving a Twilio webhook to having its answer, by route template. "
+            "Twilio gives up after 15 s.",
+            ["route"],
+            buckets=WEBHOOK_BUCKETS,
+            registry=registry,
+        )
+        self.webhook_requests = Counter(
+            "switchboard_webhook_requests",
+            "Twilio webhook requests answered, by route template and HTTP status class.",
+            ["route", "status"],
+            registry=registry,
+        )
+        self.webhook_error_path = Counter(
+            "switchboard_webhook_error_path",
+            "Webhooks whose handler failed, so the caller heard the spoken error path "
+            "(still HTTP 200), by route template.",
+            ["route"],
+            registry=registry,
+        )
+        self.signature_failures = Counter(
+            "switchboard_webhook_signature_failures",
+            "Webhooks with a missing or wrong X-Twilio-Signature, by route template. Refused "
+            "with 403, except on the fallback URL, which always answers.",
+            ["route"],
+            registry=registry,
+        )
+        self.events_spooled = Counter(
+            "switchboard_events_spooled",
+            "Call events written to the local spool instead of the Redis Stream.",
+            registry=registry,
+        )
+        self.events_lost = Counter(
+            "switchboard_events_lost",
+            "Call events that reached neither Redis nor the spool.",
+            registry=registry,
+        )
+        self.event_redis_failures = Counter(
+            "switchboard_event_redis_failures",
+            "Failed appends to the Redis Stream; each one opens the event log's circuit breaker.",
+            registry=registry,
+        )
+        self.event_breaker_open = Gauge(
+            "switchboard_event_breaker_open",
+            "1 while the event log's circuit breaker is open or half-open in any web worker "
+            "(events go to the spool), else 0.",
+            registry=registry,
+            multiprocess_mode="max",
+        )
+        self.build_info = Gauge(
+            "switchboard_build_info",
+            "Always 1; the labels say which version runs.",
+            ["version"],
+            registry=registry,
+            multiprocess_mode="max",
+        )
+        self.build_info.labels(version=version or build_version()).set(1)
+        for route in routes:
+            # Zero series from the start, so rate() and the dashboards see every route.
+            self.webhook_duration.labels(route=route)
+            self.webhook_requests.labels(route=route, status="2xx")
+            self.webhook_error_path.labels(route=route)
+            self.signature_failures.labels(route=route)
+        self._lock = threading.Lock()
+        self._seen: dict[str, int] = {"spooled": 0, "lost": 0, "redis_failures": 0}
+
+    @contextmanager
+    def timing(self, route: str) -> Iterator[WebhookObservation]:
+        """Time a webhook; the block sets `status` (and `error_path`) on what it yields."""
+        seen = WebhookObservation()
+        started = time.perf_counter()
+        try:
+            yield seen
+        finally:
+            self.webhook_duration.labels(route=route).observe(time.perf_counter() - started)
+            self.webhook_requests.labels(route=route, status=status_class(seen.status)).inc()
+            if seen.status == 403:
+                self.signature_failures.labels(route=route).inc()
+            if seen.error_path:
+                self.webhook_error_path.labels(route=route).inc()
+
+    def signature_failed(self, route: str) -> None:
+        """A bad signature on a route that answers anyway (the fallback URL)."""
+        self.signature_failures.labels(route=route).inc()
+
+    def sync_event_log(self, events: EventLogCounters) -> None:
+        """Copy the event log's counters and breaker state (this process's) into the metrics.
+
+        The event log keeps plain counters of its own; this adds what they grew by since the
+        last sync. Called after every webhook and on every scrape.
+        """
+        now = {
+            "spooled": events.spooled_total,
+            "lost": events.lost_total,
+            "redis_failures": events.redis_failures_total,
+        }
+        with self._lock:
+            grown = {key: max(0, value - self._seen[key]) for key, value in now.items()}
+            self._seen = now
+        if grown["spooled"]:
+            self.events_spooled.inc(grown["spooled"])
+        if grown["lost"]:
+            self.events_lost.inc(grown["lost"])
+        if grown["redis_failures"]:
+            self.event_redis_failures.inc(grown["redis_failures"])
+        self.event_breaker_open.set(0 if events.state == "closed" else 1)
+
+
+# --- business KPIs (served by switchboard/exporter.py) ---------------------------------------
+
+Kind = Literal["counter", "gauge", "histogram"]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A metric the exporter builds on every scrape. `name` is without `_total`."""
+
+    name: str
+    kind: Kind
+    help: str
+    labels: tuple[str, ...] = ()
+
+
+def _spec(name: str, kind: Kind, help: str, *labels: str) -> MetricSpec:
+    return MetricSpec(name=name, kind=kind, help=help, labels=labels)
+
+
+BUSINESS: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        # Totals over every record, from the statistics (switchboard/kpis.py). Counters: they
+        # only grow (figures that can shrink are gauges), so rate() and increase() work, and
+        # once the ingest has caught up they equal /api/stats over all time.
+        _spec("switchboard_calls", "counter", "Inbound calls to the main number."),
+        _spec(
+            "switchboard_call_outcomes",
+            "counter",
+            "Ended calls by outcome, the first that applies: transferred (a transfer "
+            "connected), answered (an agent took it from a queue), callback, sms, abandoned "
+            "(hung up in a queue), ivr (ended in the menus), unresolved.",
+            "outcome",
+        ),
+        _spec("switchboard_calls_in_progress", "gauge", "Calls that have not ended yet."),
+        _spec(
+            "switchboard_calls_closed",
+            "counter",
+            "Calls while the switchboard was closed, by what they got: department, on_call, "
+            "callback, sms, queue (it opened meanwhile), hung_up.",
+            "result",
+        ),
+        _spec(
+            "switchboard_queue_offered",
+            "counter",
+            "Queue visits started (each entry into a queue is a visit).",
+            "queue",
+        ),
+        _spec(
+            "switchboard_queue_visits",
+            "counter",
+            "Ended queue visits by result: answered, abandoned (5 s or more), short_abandon "
+            "(under 5 s), callback, closing, redirected, error.",
+            "queue",
+            "result",
+        ),
+        _spec(
+            "switchboard_queue_answered_in_time",
+            "counter",
+            "Visits that started in opening hours and were answered within 20 s: the service "
+            "level's numerator.",
+            "queue",
+        ),
+        _spec(
+            "switchboard_queue_service_level_base",
+            "counter",
+            "Ended visits that started in opening hours, without short abandons, callbacks and "
+            "redirects: the service level's denominator.",
+            "queue",
+        ),
+        _spec(
+            "switchboard_queue_wait_seconds",
+            "histogram",
+            "Wait from joining a queue to being answered, for answered visits.",
+            "queue",
+        ),
+        _spec(
+            "switchboard_transfers",
+            "counter",
+            "Transfers to departments with a result, by department, initiator (ivr, agent) "
+            "and outcome.",
+            "department",
+            "initiator",
+            "outcome",
+        ),
+        _spec(
+            "switchboard_returns",
+            "counter",
+            "Returned transfers (retur), by the transfer's department and initiator and the "
+            "kind of return (bounce, hand_back, recall).",
+            "department",
+            "kind",
+            "initiator",
+        ),
+        _spec("switchboard_callbacks_requested", "counter", "Callbacks callers asked for."),
+        _spec(
+            "switchboard_callbacks_completed",
+            "counter",
+            "Callbacks no longer owed, by status (done, cancelled).",
+            "status",
+        ),
+        _spec("switchboard_callbacks_pending", "gauge", "Callbacks still owed now."),
+        _spec("switchboard_sms_requested", "counter", "Self-service SMS callers asked for."),
+        _spec(
+            "switchboard_sms_deflections",
+            "counter",
+            "Calls served by the self-service SMS instead of a person (not sent is not counted).",
+        ),
+        # Oslo-day and Oslo-hour views: PromQL's hour() and day_of_week() are UTC.
+        _spec(
+            "switchboard_today_calls",
+            "gauge",
+            "Calls since midnight, Oslo time, by outcome (in_progress: not ended yet).",
+            "outcome",
+        ),
+        _spec(
+            "switchboard_today_queue_visits",
+            "gauge",
+            "Queue visits started since midnight, Oslo time, by queue and result (waiting: "
+            "not ended yet).",
+            "queue",
+            "result",
+        ),
+        _spec(
+            "switchboard_today_transfers",
+            "gauge",
+            "Transfers started since midnight, Oslo time, by department.",
+            "department",
+        ),
+        _spec(
+            "switchboard_today_returns",
+            "gauge",
+            "Transfers started since midnight, Oslo time, that returned, by department.",
+            "department",
+        ),
+        _spec(
+            "switchboard_week_calls_by_hour",
+            "gauge",
+            "Calls in the last 7 Oslo days (today included), by Oslo weekday (mon-sun) and "
+            "hour (00-23).",
+            "weekday",
+            "hour",
+        ),
+        # Now.
+        _spec(
+            "switchboard_service_open",
+            "gauge",
+            "1 when the service is open now by its opening hours, holidays and closures, else 0.",
+            "service",
+        ),
+        _spec(
+            "switchboard_queue_size",
+            "gauge",
+            "Callers waiting in the queue now (live state in Redis).",
+            "queue",
+        ),
+        _spec(
+            "switchboard_queue_oldest_wait_seconds",
+            "gauge",
+            "How long the longest-waiting caller in the queue has waited now (0 when empty), "
+            "from the ingested records.",
+            "queue",
+        ),
+        _spec(
+            "switchboard_stream_lag",
+            "gauge",
+            "Call events in the Redis Stream not yet delivered to the ingest consumers.",
+        ),
+        _spec(
+            "switchboard_stream_pending",
+            "gauge",
+            "Call events delivered to an ingest consumer but not yet acknowledged.",
+        ),
+        _spec(
+            "switchboard_stream_consumers",
+            "gauge",
+            "Ingest consumers registered in the stream's consumer group.",
+        ),
+        _spec(
+            "switchboard_rq_jobs",
+            "gauge",
+            "RQ jobs by queue and state (queued, started, scheduled, failed).",
+            "queue",
+            "state",
+        ),
+        _spec("switchboard_rq_workers", "gauge", "RQ workers registered in Redis."),
+        _spec(
+            "switchboard_exporter_up",
+            "gauge",
+            "1 when the exporter could read this source (database, redis, calendar) in the last "
+            "scrape, else 0.",
+            "source",
+        ),
+        _spec(
+            "switchboard_exporter_scrape_duration_seconds",
+            "gauge",
+            "Time the exporter spent reading each source in the last scrape.",
+            "source",
+        ),
+    )
+}

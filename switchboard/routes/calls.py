@@ -1,0 +1,177 @@
+"""The JSON API for live calls: an agent transfers the caller they are talking to.
+
+`POST /api/calls/{call_sid}/transfer` with `{"department": "byggesak"}` redirects the caller's
+call through Twilio's REST API (`calls(sid).update(url=...)`, twilio-protocol §8.1) to
+`/twilio/transfer/start`, which runs the same Dial, whisper and bounce as an IVR transfer with
+`initiator=agent` (BRIEF §5). The caller leaves the agent's conversation (Twilio reports the
+queue visit as `redirected-from-bridged`) and the agent's line goes on to the next caller.
+
+Step counter: a call's steps count up by one per request from 0 (`?s=N`), and dedupe keys and
+transfer ids are built from them (BRIEF §7). The API cannot know where the call's count is, so
+the redirect jumps to the current time in milliseconds since the epoch: larger than any step a
+call reaches by counting, and larger than any earlier agent transfer's. The call's later steps
+count on from there, so nothing collides.
+
+Before the REST call, a marker keyed by the call is written to live state
+(`LiveState.mark_redirected`): if the caller was in a transfer's Dial, Twilio still requests
+that Dial's action after the redirect (§3.2), and the marker keeps it from counting as a bounce.
+
+Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}`, never a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import redis
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from pydantic import BaseModel, ConfigDict, Field
+from twilio.base.exceptions import TwilioRestException
+
+from ivr.config import Language
+from ivr.phrases import describe_instant
+from switchboard.deps import ServicesDep
+
+log = logging.getLogger(__name__)
+
+CALL_SID = re.compile(r"CA[0-9a-f]{32}")
+NOT_IN_PROGRESS = 21220  # Twilio: "Call is not in-progress. Cannot redirect."
+NOT_FOUND = 20404
+
+
+class ApiError(BaseModel):
+    error: str = Field(description="a stable code, such as call_not_in_progress")
+    message: str = Field(description="what went wrong, for people")
+
+
+class ApiErrorBody(BaseModel):
+    detail: ApiError
+
+
+def api_error(status: int, error: str, message: str) -> HTTPException:
+    return HTTPException(status_code=status, detail={"error": error, "message": message})
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who asks. The console issue will fill this from its authentication."""
+
+    id: str
+
+
+def current_agent(services: ServicesDep) -> Agent:
+    """The agent behind the request.
+
+    No authentication exists yet: in development every request is the agent "development";
+    in production every request is refused (403) until a later issue configures agent
+    authentication here. Routes that act for an agent depend on this, so that change is one
+    place.
+    """
+    if services.settings.env == "development":
+        return Agent(id="development")
+    raise api_error(
+        403,
+        "agent_auth_not_configured",
+        "agent authentication is not configured; this API is refused in production until it is",
+    )
+
+
+AgentDep = Annotated[Agent, Depends(current_agent)]
+
+
+class TransferRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    department: str = Field(description="a department id from the config", examples=["byggesak"])
+    language: Language | None = Field(
+        default=None,
+        description="the language the caller hears from here on; default: the municipality's",
+    )
+
+
+class TransferStarted(BaseModel):
+    call_sid: str
+    department: str
+    initiator: Literal["agent"] = "agent"
+    step: int = Field(description="the step the redirect starts at (milliseconds since epoch)")
+    agent: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ApiErrorBody, "description": "no agent (production without auth)"},
+    404: {"model": ApiErrorBody, "description": "Twilio does not know the call"},
+    409: {"model": ApiErrorBody, "description": "the call has ended, or the department is closed"},
+    422: {"model": ApiErrorBody, "description": "not a call SID, or an unknown department"},
+    502: {"model": ApiErrorBody, "description": "Twilio refused or could not be reached"},
+    503: {"model": ApiErrorBody, "description": "live state (Redis) unavailable; nothing done"},
+}
+
+router = APIRouter(prefix="/api/calls", tags=["calls"])
+
+
+@router.post(
+    "/{call_sid}/transfer",
+    status_code=202,
+    response_model=TransferStarted,
+    responses=ERRORS,
+    summary="Transfer a live call to a department (agent-initiated)",
+)
+def transfer_call(
+    call_sid: Annotated[str, Path(description="the caller's CallSid")],
+    body: TransferRequest,
+    agent: AgentDep,
+    services: ServicesDep,
+    request: Request,
+) -> TransferStarted:
+    """Send the caller to a department with the whisper; a refusal brings them back first in
+    the returns queue. 202: Twilio took the redirect; the outcome follows in call events."""
+    if not CALL_SID.fullmatch(call_sid):
+        raise api_error(422, "invalid_call_sid", f"{call_sid!r} is not a call SID (CA + 32 hex)")
+    ctx = services.ctx
+    now = services.now(request)
+    try:
+        department = ctx.config.department(body.department)
+    except KeyError:
+        known = ", ".join(d.id for d in ctx.config.departments)
+        raise api_error(
+            422, "unknown_department", f"no department {body.department!r}; known: {known}"
+        ) from None
+    if not ctx.hours.is_open(department.id, now):
+        opening = ctx.hours.next_opening(department.id, now)
+        when = describe_instant(opening, now=now, language="en") if opening else "not scheduled"
+        raise api_error(409, "department_closed", f"{department.id} is closed; it opens {when}")
+    language = body.language or ctx.config.municipality.default_language
+    step = int(now.timestamp() * 1000)
+    url = ctx.url("/twilio/transfer/start", lang=language, s=step, d=department.id, i="agent")
+    try:
+        services.live.mark_redirected(call_sid, step=step)
+    except redis.RedisError as exc:
+        log.warning("agent transfer of %s refused: live state unavailable (%s)", call_sid, exc)
+        raise api_error(
+            503, "live_state_unavailable", "cannot record the redirect; the call was not moved"
+        ) from None
+    _redirect(services, call_sid=call_sid, url=url)
+    log.info("agent %s transferred %s to %s", agent.id, call_sid, department.id)
+    return TransferStarted(call_sid=call_sid, department=department.id, step=step, agent=agent.id)
+
+
+def _redirect(services: ServicesDep, *, call_sid: str, url: str) -> None:
+    try:
+        services.twilio.calls(call_sid).update(url=url, method="POST")
+    except TwilioRestException as exc:
+        if exc.code == NOT_IN_PROGRESS:
+            raise api_error(
+                409, "call_not_in_progress", "the call has ended; there is no one to transfer"
+            ) from None
+        if exc.code == NOT_FOUND or exc.status == 404:
+            raise api_error(404, "unknown_call", f"Twilio knows no call {call_sid}") from None
+        log.warning("agent transfer of %s: Twilio %s error %s", call_sid, exc.status, exc.code)
+        raise api_error(
+            502, "twilio_error", f"Twilio refused the redirect (HTTP {exc.status}, {exc.code})"
+        ) from None
+    except Exception as exc:  # no answer, a timeout, a bad response: never a 500 to the agent
+        log.warning("agent transfer of %s: no answer from Twilio (%s)", call_sid, exc)
+        raise api_error(502, "twilio_unreachable", "no usable answer from Twilio") from None

@@ -1,0 +1,351 @@
+"""`switchboard simulate`: a day or more of traffic through the real service, against its truth.
+
+In-process, with a throwaway embedded Redis and SQLite (as `switchboard try-call`): the app
+(`create_app`) answers a simulated Twilio, whose REST API (`SimulatedRest`) also serves the
+agents' transfers and the sweep. The traffic generator (`switchboard.traffic`) plays the calls
+and records the ground truth; then the ingest consumer writes every event to SQL and the
+reconciliation sweep settles calls whose end was lost (`--faults` loses 5% of status
+callbacks). The ground truth's return rates by department, initiator and kind are printed,
+and, when `switchboard.stats` is installed, the statistics' own next to them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from switchboard.groundtruth import (
+    INITIATORS,
+    RETURN_KINDS,
+    GroundTruth,
+    Rate,
+    RateRow,
+    ReturnKind,
+)
+from switchboard.traffic import TrafficPlan
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from switchboard.cli import Subparsers
+    from switchboard.figures import TransferFigures
+    from workers.ingest import Ingestor
+    from workers.sweep import SweepResult
+
+
+@dataclass(frozen=True)
+class Simulated:
+    truth: GroundTruth
+    events_ingested: int
+    callbacks_lost: int
+    sweep: SweepResult
+    api_statuses: list[int]
+    start: datetime  # the window of the traffic, for the statistics' queries
+    end: datetime
+
+
+@contextmanager
+def simulated_service(
+    plan: TrafficPlan, *, config_path: Path
+) -> Iterator[tuple[Simulated, Engine]]:
+    """Play `plan` through the app, ingest and sweep; yields the outcome and the database."""
+    from fastapi.testclient import TestClient
+
+    from switchboard.app import create_app, load_config
+    from switchboard.db import make_engine, migrate
+    from switchboard.eventlog import EventLog
+    from switchboard.redis_client import connect_redis
+    from switchboard.redis_server import EmbeddedRedis
+    from switchboard.settings import Settings
+    from switchboard.simulator import SimulatedRest
+    from switchboard.traffic import Traffic
+    from switchboard.twilio_rest import twilio_client
+    from workers.ingest import Ingestor
+    from workers.records import load_projector
+    from workers.sweep import Sweeper
+
+    with tempfile.TemporaryDirectory(prefix="switchboard-simulate-") as tmp:
+        base = Path(tmp)
+        with EmbeddedRedis(base / "redis") as redis_server:
+            database = f"sqlite:///{base / 'simulate.db'}"
+            migrate(database)
+            settings = Settings(
+                var_dir=base, redis_url=redis_server.url, database_url=database, config=config_path
+            )
+            config = load_config(config_path)
+            rest = SimulatedRest(
+                account_sid=settings.twilio_account_sid, auth_token=settings.auth_tokens[0]
+            )
+            twilio = twilio_client(settings, http_client=rest)
+            app = create_app(settings, config=config, twilio=twilio, simulated_clock=True)
+            engine = make_engine(database)
+            redis = connect_redis(
+                settings.effective_redis_url, timeout=10.0, connect_timeout=5.0, retries=1
+            )
+            try:
+                with TestClient(app) as client:
+
+                    def transfer(call_sid: str, department: str) -> int:
+                        response = client.post(
+                            f"/api/calls/{call_sid}/transfer",
+                            json={"department": department},
+                            headers={"X-Simulated-Time": traffic.sim.now.isoformat()},
+                        )
+                        return response.status_code
+
+                    traffic = Traffic(
+                        plan, http=client, settings=settings, config=config, transfer=transfer
+                    )
+                    rest.attach(traffic.sim)
+                    truth = traffic.run()
+                # No SMS queue: the simulated callers' SMS are recorded, never sent.
+                ingestor = Ingestor(
+                    redis=redis,
+                    engine=engine,
+                    stream=settings.stream,
+                    consumer="simulate",
+                    caller_key=settings.caller_key,
+                    projector=load_projector(config_path, caller_key=settings.caller_key),
+                )
+                ingestor.ensure_group()
+                _drain(ingestor)
+                sweeper = Sweeper(
+                    engine=engine,
+                    twilio=twilio,
+                    events=EventLog.from_settings(settings, redis=redis),
+                )
+                # An hour after the last event, every call is old enough to be swept.
+                sweep = sweeper.run_once(traffic.sim.now + timedelta(hours=1))
+                _drain(ingestor)
+                yield (
+                    Simulated(
+                        truth=truth,
+                        events_ingested=ingestor.ingested_total,
+                        callbacks_lost=len(traffic.sim.dropped_callbacks),
+                        sweep=sweep,
+                        api_statuses=traffic.records.api_statuses,
+                        start=traffic.sim.calls[0].started_at - timedelta(days=1),
+                        end=traffic.sim.now + timedelta(days=1),
+                    ),
+                    engine,
+                )
+            finally:
+                redis.close()
+                engine.dispose()
+
+
+def _drain(ingestor: Ingestor) -> None:
+    while ingestor.run_once():
+        pass
+
+
+# --- output ----------------------------------------------------------------------------------
+
+HEADINGS = ("avdeling", "initiativ", "overføringar", "returnerte", *RETURN_KINDS, "returrate")
+
+
+def percent(rate: Rate) -> str:
+    return "-" if rate.value is None else f"{100 * rate.value:.1f} %"
+
+
+def rate_table(rows: list[RateRow], *, title: str) -> str:
+    lines = [title, _columns(HEADINGS)]
+    for row in rows:
+        kinds = [str(row.by_kind[kind]) for kind in RETURN_KINDS]
+        values = (row.department, row.initiator, str(row.transfers), str(row.returned))
+        lines.append(_columns((*values, *kinds, percent(row.rate))))
+    return "\n".join(lines)
+
+
+def _columns(values: tuple[str, ...]) -> str:
+    first, second, *rest = values
+    return f"{first:<16} {second:<9} " + " ".join(f"{value:>12}" for value in rest)
+
+
+def summary(outcome: Simulated) -> str:
+    truth = outcome.truth
+    totals = truth.totals()
+    queue = truth.queue_totals()
+    after_hours = ", ".join(f"{k} {v}" for k, v in sorted(truth.after_hours_by().items()))
+    asa = "-" if queue.asa_seconds is None else f"{queue.asa_seconds:.0f} s"
+    lines = [
+        f"Samtalar: {totals['calls']} (etter opningstid: {totals['after_hours']}: {after_hours})",
+        f"Overføringar: {totals['transfers']}, returar: {totals['returns']} "
+        f"({totals['returned_transfers']} overføringar med retur)",
+        f"Kø-besøk: {queue.offered}, svart: {queue.answered}, lagt på: {queue.abandoned} "
+        f"(under 5 s: {queue.short_abandoned}), tilbakering: {queue.callbacks}, "
+        f"stengt: {queue.closing}, anna: {queue.other}",
+        f"Servicenivå (20 s): {percent(queue.sl)} ({queue.sl.numerator}/{queue.sl.denominator}),"
+        f" snitt svartid: {asa}, fråfall: {percent(queue.abandonment)}",
+        f"SMS: {totals['sms']}, tilbakeringingar bedne om: {totals['callbacks']}",
+        f"Hendingar i SQL: {outcome.events_ingested}; tapte statuskall: {outcome.callbacks_lost}; "
+        f"feia: {outcome.sweep.ended} avslutta, {outcome.sweep.unresolved} ukjende",
+    ]
+    problems = truth.problems()
+    lines.append("Fasiten er konsistent." if not problems else "AVVIK I FASITEN:")
+    lines += [f"  {problem}" for problem in problems]
+    return "\n".join(lines)
+
+
+def statistics_rows(engine: Engine, *, start: datetime, end: datetime) -> list[RateRow] | None:
+    """The same table from the statistics (`switchboard.stats`), or None without them."""
+    try:
+        from switchboard import stats
+    except ImportError:
+        return None
+    kinds: dict[ReturnKind, str] = {
+        "bounce": "bounces",
+        "hand_back": "hand_backs",
+        "recall": "recalls",
+    }
+
+    def row(department: str, initiator: str, figures: TransferFigures) -> RateRow:
+        return RateRow(
+            department=department,
+            initiator=initiator,
+            transfers=figures.transfers,
+            returned=figures.returned,
+            by_kind={kind: getattr(figures, name) for kind, name in kinds.items()},
+        )
+
+    with engine.connect() as connection:
+        by_department = stats.transfer_stats(
+            connection, start=start, end=end, group_by="department"
+        )
+        departments = sorted(str(group.key) for group in by_department.groups)
+        rows: list[tuple[str, str, TransferFigures]] = []
+        for initiator in INITIATORS:
+            section = stats.transfer_stats(
+                connection, start=start, end=end, group_by="department", initiator=initiator
+            )
+            found = {str(g.key): g.figures for g in section.groups}
+            rows += [(d, initiator, found[d]) for d in departments if d in found]
+        rows.sort(key=lambda item: (item[0], INITIATORS.index(item[1])))
+        rows += [(str(g.key), "*", g.figures) for g in by_department.groups]
+        by_initiator = stats.transfer_stats(connection, start=start, end=end, group_by="initiator")
+        found = {str(g.key): g.figures for g in by_initiator.groups}
+        rows += [("*", i, found[i]) for i in INITIATORS if i in found]
+        rows.append(("*", "*", by_department.total))
+    return [row(*item) for item in rows if item[2].transfers]
+
+
+def queue_line(engine: Engine, *, start: datetime, end: datetime) -> str | None:
+    try:
+        from switchboard import stats
+    except ImportError:
+        return None
+    with engine.connect() as connection:
+        queue = stats.queue_stats(connection, start=start, end=end).total
+    sl = Rate(queue.answered_within, queue.service_level_base)
+    return (
+        f"Statistikken: kø-besøk {queue.offered}, svart {queue.answered}, lagt på "
+        f"{queue.abandoned + queue.short_abandons} (under 5 s: {queue.short_abandons}), "
+        f"tilbakering {queue.callbacks}, stengt {queue.closing}; servicenivå {percent(sl)} "
+        f"({sl.numerator}/{sl.denominator})"
+    )
+
+
+def comparison(truth: list[RateRow], statistics: list[RateRow]) -> str:
+    """Each row as fasit/statistikk, marked where the two disagree."""
+    found = {(row.department, row.initiator): row for row in statistics}
+    empty = RateRow("", "", 0, 0, dict.fromkeys(RETURN_KINDS, 0))
+    lines = ["Returrate: fasit / statistikken", _columns((*HEADINGS, ""))]
+    keys = [(row.department, row.initiator) for row in truth]
+    keys += [key for key in found if key not in keys]
+    by_key = {(row.department, row.initiator): row for row in truth}
+    for key in keys:
+        mine, theirs = by_key.get(key, empty), found.get(key, empty)
+        pairs = [(mine.transfers, theirs.transfers), (mine.returned, theirs.returned)]
+        pairs += [(mine.by_kind[kind], theirs.by_kind[kind]) for kind in RETURN_KINDS]
+        cells = [f"{a}/{b}" for a, b in pairs]
+        rates = f"{percent(mine.rate)}/{percent(theirs.rate)}".replace(" %", "")
+        differs = any(a != b for a, b in pairs)
+        lines.append(_columns((*key, *cells, rates, "AVVIK" if differs else "")))
+    return "\n".join(lines)
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from switchboard.settings import get_settings
+
+    for noisy in ("httpx", "httpx2", "switchboard", "workers", "twilio", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    plan = TrafficPlan(
+        calls=args.calls,
+        seed=args.seed,
+        start=args.start,
+        days=args.days,
+        agents=args.agents,
+        faults=args.faults,
+    )
+    config_path = Path(args.config) if args.config else get_settings().config
+    with simulated_service(plan, config_path=config_path) as (outcome, engine):
+        out = sys.stdout
+        out.write(summary(outcome) + "\n")
+        truth = outcome.truth.return_rate_table()
+        window = {"start": outcome.start, "end": outcome.end}
+        line = queue_line(engine, **window)
+        rows = statistics_rows(engine, **window)
+        if line is not None:
+            out.write(line + "\n")
+        out.write("\n" + rate_table(truth, title="Returrate: fasit") + "\n")
+        if rows is not None:
+            out.write("\n" + comparison(truth, rows) + "\n")
+    return 0 if not outcome.truth.problems() else 1
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "simulate",
+        help="play simulated traffic through the service and print its ground truth",
+        description=(
+            "Play a seeded mix of calls (transfers, queues, agents and agent transfers, "
+            "hand-backs, recalls, callbacks, after-hours calls) through the real service, "
+            "in-process with a simulated Twilio and a throwaway Redis and database; then "
+            "ingest the events, run the reconciliation sweep, and print the ground truth's "
+            "return rates by department, initiator and kind (and the statistics', when "
+            "available). Exit code 1 if the ground truth contradicts itself."
+        ),
+    )
+    parser.add_argument("--calls", type=_count, default=1000, help="calls to place (%(default)s)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed (%(default)s)")
+    parser.add_argument(
+        "--faults",
+        action="store_true",
+        help="duplicate 10%% of status callbacks and action requests, delay deliveries, "
+        "and lose 5%% of status callbacks",
+    )
+    parser.add_argument(
+        "--days", type=_count, default=None, help="opening days to spread calls over (calls/250)"
+    )
+    parser.add_argument(
+        "--agents",
+        type=_count,
+        default=2,
+        help="agents on the line, at most one per agent phone in the config (%(default)s)",
+    )
+    parser.add_argument(
+        "--start",
+        type=date.fromisoformat,
+        default=TrafficPlan.start,
+        help="the first day (ISO date; default %(default)s, a Monday)",
+    )
+    parser.add_argument("--config", help="municipality file (default: SWITCHBOARD_CONFIG or Alver)")
+    parser.set_defaults(handler=simulate)

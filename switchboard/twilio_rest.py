@@ -1,0 +1,28 @@
+"""The Twilio REST client, built one way for the web app and the reconciliation sweep.
+
+`http_client` is the one seam for tests and simulations: the twilio SDK sends every request
+through it, so a fake Twilio (`tests/fixtures/twilio_rest.py`) or the simulator's REST API
+(`switchboard.simulator.rest`) can stand in for api.twilio.com without touching our code.
+
+By default the SDK's HTTP client has no timeout. An agent's request waits on this call, and
+so does the sweep's loop, so the production client gets one.
+"""
+
+from __future__ import annotations
+
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from switchboard.settings import Settings
+
+REST_TIMEOUT_SECONDS = 10.0
+
+
+def twilio_client(settings: Settings, *, http_client: HttpClient | None = None) -> Client:
+    """A client for the account in the settings, authenticated with the primary token."""
+    return Client(
+        settings.twilio_account_sid,
+        settings.auth_tokens[0],
+        http_client=http_client or TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+    )

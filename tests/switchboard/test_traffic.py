@@ -1,0 +1,138 @@
+"""The traffic generator: a small seeded day through the real service, with faults.
+
+One run serves the module (`switchboard simulate`'s own `simulated_service`: the app, a
+simulated Twilio and its REST API, the ingest and the sweep). Its ground truth must be
+consistent with itself, contain every kind of traffic, and agree with the events the app
+recorded, which it was read independently of.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import time
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from switchboard.groundtruth import INITIATORS, RETURN_KINDS
+from switchboard.models import CallEvent
+from switchboard.settings import DEFAULT_CONFIG
+from switchboard.simulation import simulated_service
+from switchboard.traffic import TrafficPlan
+
+# Seed 12 gives every kind below in 40 calls; a lone agent makes the queue wait at lunch.
+PLAN = TrafficPlan(calls=40, seed=12, agents=1, faults=True)
+
+
+@pytest.fixture(scope="module")
+def run():
+    with simulated_service(PLAN, config_path=DEFAULT_CONFIG) as (outcome, engine):
+        with Session(engine) as session:
+            events = list(session.scalars(select(CallEvent)))
+        yield outcome, events
+
+
+def of_kind(events, kind):
+    return [e for e in events if e.kind == kind]
+
+
+def test_the_ground_truth_is_consistent(run):
+    outcome, _events = run
+    assert outcome.truth.problems() == []
+
+
+def test_every_kind_of_traffic_occurs(run):
+    outcome, _events = run
+    truth = outcome.truth
+    assert {kind for (kind,) in truth.returns_by("kind")} == set(RETURN_KINDS)
+    assert {initiator for (initiator,) in truth.returns_by("initiator")} == set(INITIATORS)
+    assert {outcome for (outcome,) in truth.transfers_by("outcome")} == {
+        "connected",
+        "no_answer",
+        "busy",
+        "failed",
+        "declined",
+        "caller_hung_up",
+    }
+    queue = truth.queue_totals()
+    assert queue.abandoned > queue.short_abandoned > 0
+    assert queue.callbacks > 0
+    assert queue.sl.denominator > queue.sl.numerator > 0
+    assert sum(truth.after_hours_by().values()) > 0
+    assert truth.totals()["sms"] > 0
+    scenarios = Counter(c.scenario for c in truth.calls)
+    assert scenarios["hand_back"] + scenarios["hand_back_citizen"] > 0
+    assert set(outcome.api_statuses) == {202}  # the agents' transfers went through the API
+
+
+def test_the_counts_add_up(run):
+    outcome, _events = run
+    truth = outcome.truth
+    table = truth.return_rate_table()
+    cells = [row for row in table if "*" not in (row.department, row.initiator)]
+    overall = table[-1]
+    assert (overall.department, overall.initiator) == ("*", "*")
+    assert sum(row.transfers for row in cells) == overall.transfers == len(truth.transfers)
+    assert sum(row.returned for row in cells) == overall.returned
+    assert sum(overall.by_kind.values()) == len(truth.returns) >= overall.returned
+    for row in table:
+        assert row.returned <= row.transfers
+        assert sum(row.by_kind.values()) >= row.returned
+    for initiator in INITIATORS:
+        rate = truth.return_rate(initiator=initiator)
+        row = next(r for r in table if (r.department, r.initiator) == ("*", initiator))
+        assert (rate.numerator, rate.denominator) == (row.returned, row.transfers)
+    queue = truth.queue_totals()
+    assert queue.offered == len(truth.visits)
+    bounces = [r for r in truth.returns if r.kind == "bounce"]
+    assert len(bounces) == sum(1 for t in truth.transfers if t.bounced)
+
+
+def test_the_truth_agrees_with_what_the_app_recorded(run):
+    outcome, events = run
+    truth = outcome.truth
+    results = {e.dedupe_key: e.data for e in of_kind(events, "transfer_result")}
+    for transfer in truth.transfers:
+        result = results[f"dial:{transfer.id}"]
+        assert (result["department"], result["initiator"], result["outcome"]) == (
+            transfer.department,
+            transfer.initiator,
+            transfer.outcome,
+        )
+        assert result["bounce"] is transfer.bounced
+    assert len(results) == len(truth.transfers)
+    assert len(of_kind(events, "call_started")) == len(truth.calls)
+    assert len(of_kind(events, "queue_joined")) == len(truth.visits)
+    answered = truth.queue_totals().answered
+    assert len({(e.call_sid, e.dedupe_key) for e in of_kind(events, "queue_answered")}) == answered
+
+
+def test_calls_whose_end_was_lost_are_settled_by_the_sweep(run):
+    outcome, events = run
+    assert outcome.callbacks_lost > 0
+    assert outcome.sweep.ended > 0
+    assert outcome.sweep.unresolved == 0
+    ended = {e.call_sid for e in of_kind(events, "call_ended") if e.data["final"]}
+    assert ended == {call.sid for call in outcome.truth.calls}
+    swept = [e for e in of_kind(events, "call_ended") if ":rest:" in e.dedupe_key]
+    assert len(swept) == outcome.sweep.ended
+
+
+def test_the_same_seed_plays_the_same_traffic():
+    # A short morning keeps it quick: the calls come 09-10, the agent leaves at 10:15.
+    plan = TrafficPlan(
+        calls=6, seed=3, agents=1, day_hours=(9, 10), shift=(time(8, 58), time(10, 15))
+    )
+
+    def played():
+        with simulated_service(plan, config_path=DEFAULT_CONFIG) as (outcome, _engine):
+            truth = outcome.truth
+            return (
+                [(c.sid, c.caller, c.started_at, c.scenario) for c in truth.calls],
+                truth.transfers,
+                truth.returns,
+                truth.visits,
+            )
+
+    assert played() == played()
