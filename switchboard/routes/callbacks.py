@@ -1,0 +1,86 @@
+"""The callbacks agents owe: list the pending ones, and mark one done or cancelled.
+
+`done_at - requested_at` is the "time until done" in the statistics, so a callback is marked
+when the agent has called the citizen back. The raw number is shown here because the agent
+has to dial it; it is the one place outside the callbacks table where it appears.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from switchboard.deps import ServicesDep
+from switchboard.models import Callback
+from switchboard.routes.calls import AgentDep
+
+router = APIRouter(prefix="/api/callbacks", tags=["callbacks"])
+
+
+class CallbackPublic(BaseModel):
+    id: int
+    call_sid: str
+    number: str = Field(description="the number to call back, E.164")
+    language: str = Field(description="the language the caller used: nn, nb or en")
+    requested_at: datetime
+    due_at: datetime | None = Field(description="the next opening, or null: as soon as possible")
+    status: Literal["pending", "done", "cancelled"]
+    done_at: datetime | None
+
+
+class CallbackUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["done", "cancelled"] = Field(
+        description="done: the caller was called back; cancelled: no longer wanted"
+    )
+
+
+def _public(row: Callback) -> CallbackPublic:
+    return CallbackPublic.model_validate(row, from_attributes=True)
+
+
+@router.get("", response_model=list[CallbackPublic])
+def list_callbacks(
+    services: ServicesDep,
+    _agent: AgentDep,
+    status: Literal["pending", "done", "cancelled"] = "pending",
+) -> list[CallbackPublic]:
+    """Callbacks by status; pending ones with the earliest due first (null = now)."""
+    query = (
+        select(Callback)
+        .where(Callback.status == status)
+        .order_by(Callback.due_at.is_not(None), Callback.due_at, Callback.requested_at)
+    )
+    with Session(services.engine) as session:
+        return [_public(row) for row in session.scalars(query)]
+
+
+@router.post(
+    "/{callback_id}",
+    response_model=CallbackPublic,
+    responses={404: {"description": "no such callback"}, 409: {"description": "not pending"}},
+)
+def update_callback(
+    callback_id: int, change: CallbackUpdate, services: ServicesDep, _agent: AgentDep
+) -> CallbackPublic:
+    """Mark a pending callback done or cancelled; it cannot be changed after that."""
+    with Session(services.engine) as session, session.begin():
+        row = session.get(Callback, callback_id)
+        if row is None:
+            raise HTTPException(status_code=404, detail=f"no callback {callback_id}")
+        # Guarded in SQL too, so two agents marking the same callback cannot both win.
+        marked = session.execute(
+            update(Callback)
+            .where(Callback.id == callback_id, Callback.status == "pending")
+            .values(status=change.status, done_at=datetime.now(UTC))
+        )
+        if marked.rowcount != 1:  # type: ignore[attr-defined]
+            raise HTTPException(status_code=409, detail=f"callback {callback_id} is {row.status}")
+        session.refresh(row)
+        return _public(row)
