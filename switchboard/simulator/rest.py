@@ -1,4 +1,4 @@
-"""Twilio's REST API for the simulator's calls: the Calls resource, through the SDK's seam.
+"""Twilio's REST API for the simulator: the Calls and Messages resources, through the SDK's seam.
 
     rest = SimulatedRest(account_sid=sid, auth_token=token)
     client = twilio.rest.Client(sid, token, http_client=rest)
@@ -16,6 +16,9 @@ checked as Twilio's API checks them, and refused in Twilio's JSON error format:
 
 `fail_next(status=..., code=..., message=...)` scripts Twilio's own failures (a 500, a 429)
 for the next request that passes those checks.
+
+`POST .../Messages.json` creates an SMS (see `messages.py`), kept in `messages` by SID; it needs
+no simulator, so SMS tests use `SimulatedRest` without `attach`.
 
 `Twiml` updates are not simulated (the simulator only fetches URLs): they raise
 `SimulatorLimitation`, as does a redirect of a dialled leg. Completing a call that has already
@@ -36,6 +39,7 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 
 from switchboard.simulator.calls import Call
+from switchboard.simulator.messages import create_message, error
 from switchboard.simulator.twiml import SimulatorLimitation
 
 if TYPE_CHECKING:
@@ -43,6 +47,7 @@ if TYPE_CHECKING:
 
 API = "https://api.twilio.com/2010-04-01"
 CALL_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC\w+)/Calls/(?P<sid>CA\w+)\.json")
+MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json")
 LIVE = frozenset({"queued", "ringing", "in-progress"})
 
 
@@ -63,6 +68,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         self.auth_token = auth_token
         self.sim = sim
         self.requests: list[RestRequest] = []
+        self.messages: dict[str, dict[str, object]] = {}
         self._failures: list[tuple[int, int, str]] = []
 
     def fail_next(self, *, status: int, code: int, message: str) -> None:
@@ -93,6 +99,9 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         if auth != (self.account_sid, self.auth_token):
             return error(401, 20003, "Authenticate")
         parts = urlsplit(uri)
+        messages = MESSAGES_PATH.fullmatch(parts.path)
+        if parts.netloc == "api.twilio.com" and messages is not None and method == "POST":
+            return self._message(messages["account"], form)
         match = CALL_PATH.fullmatch(parts.path)
         if parts.netloc != "api.twilio.com" or match is None or method not in {"GET", "POST"}:
             return error(404, 20404, f"The requested resource {parts.path} was not found")
@@ -107,6 +116,17 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             if refusal is not None:
                 return refusal
         return Response(200, json.dumps(self._resource(call)), {"Content-Type": "application/json"})
+
+    def _message(self, account: str, form: dict[str, str]) -> Response:
+        if account != self.account_sid:
+            return error(404, 20404, "The requested resource was not found")
+        if self._failures:
+            status, code, message = self._failures.pop(0)
+            return error(status, code, message)
+        response, created = create_message(self.account_sid, form)
+        if created is not None:
+            self.messages[str(created["sid"])] = created
+        return response
 
     def _call(self, sid: str) -> Call | None:
         if self.sim is None:
@@ -166,14 +186,3 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             "uri": f"{path}.json",
             "subresource_uris": {"recordings": f"{path}/Recordings.json"},
         }
-
-
-def error(status: int, code: int, message: str) -> Response:
-    """Twilio's error body (code, message, more_info, status)."""
-    body = {
-        "code": code,
-        "message": message,
-        "more_info": f"https://www.twilio.com/docs/errors/{code}",
-        "status": status,
-    }
-    return Response(status, json.dumps(body), {"Content-Type": "application/json"})

@@ -9,7 +9,7 @@ from rq import Queue, SimpleWorker, Worker
 from sqlalchemy import Engine
 from twilio.rest import Client as TwilioClient
 
-from tests.fixtures.twilio_rest import FakeTwilioRest
+from switchboard.simulator import SimulatedRest
 from workers.context import JobContext
 from workers.ingest import Ingestor
 from workers.queues import SMS_QUEUE, make_queue, make_worker
@@ -48,11 +48,11 @@ def ingestor(redis_client: redis.Redis, engine: Engine, sms_queue: Queue) -> Ing
 
 
 @pytest.fixture
-def fake_twilio() -> FakeTwilioRest:
-    return FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
+def fake_twilio() -> SimulatedRest:
+    return SimulatedRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
 
 
-def job_context(engine: Engine, fake_twilio: FakeTwilioRest, *, sms_from: str) -> JobContext:
+def job_context(engine: Engine, fake_twilio: SimulatedRest, *, sms_from: str) -> JobContext:
     return JobContext(
         engine=engine,
         twilio=TwilioClient(ACCOUNT_SID, AUTH_TOKEN, http_client=fake_twilio),
@@ -62,7 +62,7 @@ def job_context(engine: Engine, fake_twilio: FakeTwilioRest, *, sms_from: str) -
 
 @pytest.fixture
 def worker(
-    redis_client: redis.Redis, engine: Engine, fake_twilio: FakeTwilioRest
+    redis_client: redis.Redis, engine: Engine, fake_twilio: SimulatedRest
 ) -> Worker | SimpleWorker:
     """Runs jobs in this process, so a test can run them to completion with work(burst=True)."""
     return make_worker(

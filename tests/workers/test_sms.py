@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ivr.phone import is_norwegian_mobile
 from switchboard.models import SmsMessage
+from switchboard.simulator.rest import API, SimulatedRest
 from tests.fixtures.events import sms_request
-from tests.fixtures.twilio_rest import API, FakeTwilioRest
 from tests.workers.conftest import ACCOUNT_SID, STREAM, job_context
 from workers.ingest import Ingestor
 from workers.queues import make_worker
@@ -57,7 +57,7 @@ def test_a_sent_sms_records_twilios_sid(
     redis_client: redis.Redis,
     engine: Engine,
     worker: SimpleWorker,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
 ) -> None:
     event_id = request_sms(ingestor, redis_client, to="+4791234567")
 
@@ -80,7 +80,7 @@ def test_a_messaging_service_sid_is_sent_as_the_service_not_the_sender(
     ingestor: Ingestor,
     redis_client: redis.Redis,
     engine: Engine,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
 ) -> None:
     service = "MG" + "2" * 32
     worker = make_worker(
@@ -104,7 +104,7 @@ def test_a_landline_is_rejected_without_calling_twilio(
     redis_client: redis.Redis,
     engine: Engine,
     worker: SimpleWorker,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
 ) -> None:
     event_id = request_sms(ingestor, redis_client, to="+4756375000")
 
@@ -120,7 +120,7 @@ def test_an_invalid_number_fails_once_without_retry(
     redis_client: redis.Redis,
     engine: Engine,
     worker: SimpleWorker,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
     sms_queue: Queue,
 ) -> None:
     fake_twilio.fail_next(
@@ -142,7 +142,7 @@ def test_a_twilio_outage_is_retried_until_the_sms_is_sent(
     redis_client: redis.Redis,
     engine: Engine,
     worker: SimpleWorker,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
     sms_queue: Queue,
 ) -> None:
     fake_twilio.fail_next(status=500, code=20500, message="Internal Server Error")
@@ -175,7 +175,7 @@ def test_the_last_failed_retry_marks_the_sms_failed(
     redis_client: redis.Redis,
     engine: Engine,
     worker: SimpleWorker,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
     sms_queue: Queue,
 ) -> None:
     for _ in range(4):
@@ -199,7 +199,7 @@ def test_a_job_run_twice_sends_one_sms(
     redis_client: redis.Redis,
     engine: Engine,
     worker: SimpleWorker,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
     sms_queue: Queue,
 ) -> None:
     event_id = request_sms(ingestor, redis_client, to="+4791234567")
@@ -218,7 +218,7 @@ def test_a_forking_worker_runs_the_job_in_its_work_horse(
     ingestor: Ingestor,
     redis_client: redis.Redis,
     engine: Engine,
-    fake_twilio: FakeTwilioRest,
+    fake_twilio: SimulatedRest,
 ) -> None:
     worker = make_worker(
         connection=redis_client,
