@@ -61,7 +61,9 @@ def create_app(
         settings=settings,
         ctx=Context(config=config, hours=Hours(config), public_url=settings.public_url),
         events=events,
-        live=LiveState(client, available=lambda: events.state != "open"),
+        live=LiveState(
+            client, available=lambda: events.state != "open", on_failure=events.report_failure
+        ),
         redis=client,
         engine=make_engine(settings.sqlalchemy_url),
         fallback_xml=fallback_twiml(config),

@@ -182,6 +182,11 @@ class EventLog:
                 self._state = "open"  # still due: the next append or replay probes again
             self._probing = False
 
+    def report_failure(self, exc: Exception) -> None:
+        """Another user of the same Redis (live state) saw it fail: open the breaker, so the
+        event append that follows in the same webhook does not wait for a timeout too."""
+        self._record_failure(exc)
+
     def _record_failure(self, exc: Exception) -> None:
         with self._lock:
             self._state = "open"

@@ -34,12 +34,17 @@ STALE_MEMBER_SECONDS = 150
 
 class LiveState:
     def __init__(
-        self, client: redis.Redis, *, available: Callable[[], bool] = lambda: True
+        self,
+        client: redis.Redis,
+        *,
+        available: Callable[[], bool] = lambda: True,
+        on_failure: Callable[[Exception], None] = lambda _exc: None,
     ) -> None:
         # `available` is the event log's circuit breaker: while it is open, Redis is known to
         # be down, and a webhook should not pay a timeout for live state either.
         self._redis = client
         self._available = available
+        self._on_failure = on_failure
 
     def view(self, *, call_sid: str, transfer_id: str, at: datetime) -> LiveView:
         if not self._available():
@@ -54,6 +59,7 @@ class LiveState:
             results = pipe.execute()
         except redis.RedisError as exc:
             log.warning("live state unreadable, the flow goes on without it: %s", exc)
+            self._on_failure(exc)
             return LiveView()
         accepted: bool | None = None
         redirected = False
@@ -79,6 +85,7 @@ class LiveState:
             pipe.execute()
         except redis.RedisError as exc:
             log.warning("live state not updated (%d changes): %s", len(changes), exc)
+            self._on_failure(exc)
 
     def mark_redirected(self, call_sid: str, *, step: int) -> None:
         """Set before an agent redirects a live call to `step`; raises when Redis fails.

@@ -3,6 +3,7 @@ with the database down. Events that cannot reach Redis wait in the local spool."
 
 from __future__ import annotations
 
+import socket
 import xml.etree.ElementTree as ET
 
 from apphost import inbound_params, make_app, make_settings, signed_post
@@ -73,3 +74,38 @@ def test_health_is_up_and_ready_when_both_answer(tmp_path, redis_url):
     with TestClient(make_app(make_settings(tmp_path, redis_url))) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/readyz").status_code == 200
+
+
+def _connections_made(listener: socket.socket) -> int:
+    """How many connections reached the silent listener (drains its accept queue)."""
+    listener.setblocking(False)
+    count = 0
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1
+
+
+def test_a_hung_redis_costs_one_timeout_then_the_breaker_skips_it(tmp_path):
+    """Redis accepts connections but never answers: the live-state read times out once, opens
+    the shared breaker, and the event append goes straight to the spool."""
+    path = tmp_path / "hung.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(16)  # the kernel accepts; nobody ever reads or answers
+    try:
+        url = f"unix://{path}"
+        settings = make_settings(tmp_path, url)
+        app = make_app(settings, connect_redis(url, timeout=0.2, connect_timeout=0.2))
+        with TestClient(app) as client:
+            response = signed_post(client, "/twilio/voice", inbound_params(), at=OPEN)
+            events = app.state.services.events
+            _assert_twiml(response, says="Velkomen til Alver kommune")
+            assert events.state == "open"
+            assert events.spooled_total == 1
+        assert _connections_made(listener) == 1  # the append did not try (and wait) again
+    finally:
+        listener.close()
