@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ivr.config import Config
+from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
 from switchboard.simulator import Department, hang_up_after, press, talk
 from switchboard.simulator.scripts import Action
@@ -21,13 +21,14 @@ from switchboard.simulator.scripts import Action
 AFTER_HOURS_SHARE = 0.1  # the survey: about 90% of calls come while the line is open
 OPEN_MIX = {
     "ivr_transfer": 0.42,
-    "queue": 0.28,
+    "queue": 0.27,
     "agent_transfer": 0.13,
     "abandon": 0.06,
     "queue_callback": 0.04,
     "queue_sms": 0.03,
     "transfer_hang_up": 0.02,
     "menu_hang_up": 0.02,
+    "prompt_hang_up": 0.01,  # chose the switchboard, hung up before the queue: no visit
 }
 TRANSFERRING = frozenset({"ivr_transfer", "agent_transfer"})
 CLOSED_MIX = {"sms": 0.25, "callback": 0.2, "on_call": 0.1, "department": 0.1, "nothing": 0.35}
@@ -39,8 +40,15 @@ DEPARTMENT_MIX = {
     "failed": 0.03,
 }
 # What follows a transfer that connects: nothing, the department hands the caller back (from
-# its number; or from the citizen's own number while the first leg is still up), or a recall.
-FOLLOW_UPS = {"none": 0.72, "hand_back": 0.1, "hand_back_citizen": 0.03, "recall": 0.15}
+# its number; or from the citizen's own number while the first leg is still up), a recall, or
+# a call about a day after the conversation (just inside the recall window, or just outside).
+FOLLOW_UPS = {
+    "none": 0.7,
+    "hand_back": 0.1,
+    "hand_back_citizen": 0.03,
+    "recall": 0.15,
+    "late_recall": 0.02,
+}
 QUEUE_CALLBACK_KEY, QUEUE_SMS_KEY = "1", "2"  # the keys ivr.queue.choice listens for
 
 
@@ -145,7 +153,7 @@ class Callers:
             scenario = "queue"
         if scenario == "queue_sms" and not mobile:
             scenario = "queue"
-        if caller == "anonymous" and follow_up in {"recall", "hand_back_citizen"}:
+        if caller == "anonymous" and follow_up in {"recall", "late_recall", "hand_back_citizen"}:
             follow_up = "hand_back"  # no number to recognise them by; their department can
         if scenario == "ivr_transfer":
             keys: list[Action] = [press(self.key(f"department:{self.random.choice(departments)}"))]
@@ -174,6 +182,9 @@ class Callers:
             return Planned(scenario, script)
         if scenario == "queue_sms":
             return Planned(scenario, [queue, press(QUEUE_SMS_KEY), self._talk()])
+        if scenario == "prompt_hang_up":
+            # Hangs up while the prompt before the queue still plays: never joins it.
+            return Planned(scenario, [queue, hang_up_after(self.random.uniform(1.6, 3.0))])
         if scenario == "menu_hang_up":
             return Planned(scenario, [hang_up_after(self.random.uniform(3.0, 20.0))])
         script = [queue, self._talk()]
@@ -207,7 +218,10 @@ class Callers:
         return Planned(scenario, [hang_up_after(self.random.uniform(10.0, 40.0))])
 
     def follow_up_call(self, scenario: str, *, at: datetime) -> Planned:
-        """A hand-back or a recall: mostly to the switchboard, some straight to a department."""
+        """A hand-back or a recall: mostly to the switchboard, some straight to a department;
+        when the switchboard has closed meanwhile, the caller listens and hangs up."""
+        if not self.hours.is_open(SWITCHBOARD, at):
+            return Planned(scenario, [hang_up_after(self.random.uniform(10.0, 40.0))])
         departments = self.open_departments(at)
         if self.random.random() < 0.6 or not departments:
             return Planned(scenario, [press(self.key("switchboard")), self._talk()])

@@ -32,7 +32,7 @@ class CallFigures:
 
 @dataclass(frozen=True)
 class QueueFigures:
-    offered: int = figure("offered", "Queue visits started.")
+    offered: int = figure("offered", "Queue visits started (callers who joined the queue).")
     answered: int = figure("answered", "Visits answered by an agent.")
     abandoned: int = figure("abandoned", "Hang-ups in the queue after 5 s or more.")
     short_abandons: int = figure("short-abandon", "Hang-ups in the queue within 5 s.")
@@ -41,6 +41,7 @@ class QueueFigures:
     redirected: int = figure("redirected", "Visits an agent moved out of the queue unanswered.")
     errors: int = figure("queue-error", "Visits ended by a queue error or a full queue.")
     waiting: int = figure("waiting", "Visits not ended yet.")
+    not_joined: int = figure("not-joined", "Hung up before joining the queue; not offered.")
     answered_within: int = figure("answered-within", "In-hours visits answered within T.")
     service_level_base: int = figure("service-level-base", "The service level's denominator.")
     service_level: float | None = figure("service-level", "Share answered within T (0-1).")

@@ -63,7 +63,10 @@ TERMS: tuple[Term, ...] = (
         "starta.",
     ),
     Term(
-        "offered", "Tilbodne", "Alle købesøk som starta i perioden, også dei som framleis ventar."
+        "offered",
+        "Tilbodne",
+        "Alle købesøk som starta i perioden, også dei som framleis ventar. Ein innringar som la "
+        "på under meldinga før køen, kom aldri i kø og er ikkje med (sjå «Ikkje i kø»).",
     ),
     Term(
         "answered",
@@ -74,8 +77,9 @@ TERMS: tuple[Term, ...] = (
     Term(
         "abandoned",
         "Fråfall",
-        "Innringaren la på i køen utan å få svar, etter minst 5 sekund. Å leggje på i "
-        "talemenyen er ikkje fråfall: det er ikkje noko købesøk.",
+        "Innringaren la på i køen utan å få svar, etter minst 5 sekund. Korte fråfall (under "
+        "5 sekund) er ikkje med. Å leggje på i talemenyen, eller under meldinga før køen, er "
+        "ikkje fråfall: det er ikkje noko købesøk.",
     ),
     Term(
         "short-abandon",
@@ -104,11 +108,20 @@ TERMS: tuple[Term, ...] = (
     Term("queue-error", "Feil i køen", "Twilio melde feil, eller køen var full."),
     Term("waiting", "Ventar", "Købesøk som ikkje er avslutta enno."),
     Term(
+        "not-joined",
+        "Ikkje i kø",
+        "Innringaren valde sentralbordet, men la på under meldinga før køen. Twilio melde "
+        "aldri at innringaren gjekk ut av køen, og anropet enda utan svar: det er ikkje noko "
+        "købesøk, og er halde utanfor tilbodne, fråfall og servicenivå. Den som legg på i "
+        "køen, vert alltid meld av Twilio (QueueResult=hangup), og er fråfall.",
+    ),
+    Term(
         "service-level",
         "Servicenivå",
         "Delen av købesøka som vart svara innan T sekund (standard 20 s, mål 80 %). Berre "
-        "besøk som starta i opningstida og er avslutta, er med. Utrekning: svara innan T / "
-        "(avslutta besøk − korte fråfall − tilbakeringingar − flytta).",
+        "besøk som starta i opningstida og er avslutta, er med, og berre innringarar som kom "
+        "i kø. Utrekning: svara innan T / (avslutta besøk − korte fråfall − "
+        "tilbakeringingar − flytta).",
     ),
     Term(
         "answered-within",
@@ -129,7 +142,8 @@ TERMS: tuple[Term, ...] = (
     Term(
         "abandonment-rate",
         "Fråfallsdel",
-        "Fråfall / (tilbodne købesøk − korte fråfall).",
+        "Fråfall / (tilbodne købesøk − korte fråfall). Korte fråfall (under 5 sekund) er "
+        "tekne ut av både teljaren og nemnaren.",
     ),
     Term(
         "transfer",
@@ -161,7 +175,8 @@ TERMS: tuple[Term, ...] = (
         "returned-transfer",
         "Returnert overføring (retur)",
         "Ei overføring der innringaren kom attende til sentralbordet. Kvar retur høyrer til "
-        "nøyaktig éi overføring, og er éin av tre slag: bounce, hand_back eller recall.",
+        "nøyaktig éi overføring, og er éin av tre slag: bounce, hand_back eller recall. Ei "
+        "overføring returnerer høgst éin gong: til det første anropet som kom attende frå ho.",
     ),
     Term(
         "bounce",
@@ -173,14 +188,22 @@ TERMS: tuple[Term, ...] = (
     Term(
         "hand-back",
         "Sendt attende (hand_back)",
-        "Eit nytt anrop frå nummeret til ei avdeling, eller frå innringaren medan samtalen med "
-        "avdelinga framleis var kopla til: avdelinga sende innringaren attende. Går føre recall.",
+        "Eit nytt anrop frå nummeret til ei avdeling (eller vakttelefonen hennar): avdelinga "
+        "sende innringaren attende. Anropet høyrer til éi overføring: den overføringa til "
+        "avdelinga som sist vart kopla til og framleis var i gang då anropet kom (den første "
+        "samtalen var framleis kopla til); elles den overføringa til avdelinga som sist enda, "
+        "om ho enda innan 24 timar før anropet. Eit anrop frå innringaren sjølv medan ei "
+        "overføring til innringaren framleis var i gang, er òg hand_back, til den som sist vart "
+        "kopla til. Går føre recall.",
     ),
     Term(
         "recall",
         "Ringde att (recall)",
-        "Same innringar ringjer hovudnummeret att innan 24 timar etter ei overføring som vart "
-        "kopla til. Innringaren er kjend på eit nøkla pseudonym, aldri på telefonnummeret.",
+        "Same innringar ringjer hovudnummeret att innan 24 timar etter at ei overføring som "
+        "vart kopla til, enda. Vindauget tel frå då innringaren gjekk frå avdelinga, ikkje frå "
+        "då overføringa starta. Anropet høyrer til den overføringa til innringaren som sist "
+        "enda. Innringaren er kjend på eit nøkla pseudonym, aldri på telefonnummeret; løynde "
+        "nummer vert aldri kjende att.",
     ),
     Term(
         "return-rate",

@@ -5,26 +5,37 @@ placed, the Dials to department numbers and how the department's person acted, t
 visits as Twilio held them, and which transfers agents asked for. Nothing here comes from our
 events or SQL, so the statistics (`switchboard.stats`) can be checked against it.
 
-Definitions, as in BRIEF §5:
+Definitions, as in BRIEF §5 and the glossary (`switchboard.glossary`):
 - a *transfer* is a Dial to a department (IVR or agent); its outcome is `connected` only when a
   person accepted in the whisper and the call was bridged;
 - a *return* is linked to one transfer: `bounce` (same call, not connected; the cause and
-  whether the caller went on to the queue or the closed flow), `hand_back` (a new call from a
-  department's number, or from a caller whose connected transfer is still up), `recall` (the
-  same caller again within 24 h of a connected transfer; hand-back wins);
+  whether the caller went on to the queue or the closed flow), `hand_back` or `recall`, by
+  `came_back_from`: a call from a department's number comes back from the transfer to that
+  department that was connected most recently and still in progress when it started, else from
+  the one that ended most recently within 24 h before (a hand-back); a citizen's call the same
+  way among their own transfers (a hand-back while one is in progress, else a recall). The
+  window counts from the transfer's end. A transfer returns once, to the first call back;
 - *return rate* = transfers with a return / transfers;
+- a *queue visit* is a stay in the queue: a caller who hung up during the prompt before the
+  Enqueue never joined, and makes none;
 - *service level* counts queue visits that start while the switchboard is open: the share
   answered within 20 s, where abandons shorter than 5 s and visits that ended in a callback
   request (or that an agent moved out of the queue) are left out;
-- *abandonment rate* = abandoned visits (short ones included) / queue visits.
+- *abandoned* visits are hang-ups in the queue after 5 s or more; *abandonment rate* =
+  abandoned / (queue visits - short abandons);
+- after-hours calls by what they got, the best first: `department` (a transfer), `on_call`,
+  `callback`, `sms`, `queue` (the switchboard opened meanwhile), else `hung_up`;
+- a *deflection* is a call that got the SMS link and was neither answered in the queue nor
+  connected to a department.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
 Initiator = Literal["ivr", "agent"]
 Outcome = Literal["connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"]
@@ -36,6 +47,7 @@ INITIATORS: tuple[Initiator, ...] = ("ivr", "agent")
 RECALL_WINDOW = timedelta(hours=24)
 SL_SECONDS = 20
 SHORT_ABANDON_SECONDS = 5
+AFTER_HOURS_GOT = ("department", "on_call", "callback", "sms", "queue", "hung_up")
 
 
 @dataclass(frozen=True)
@@ -46,9 +58,14 @@ class TruthCall:
     ended_at: datetime | None
     after_hours: bool  # the switchboard was closed when the call came in
     scenario: str  # what the generator meant the caller to do
-    got: str | None = None  # after hours: transfer, on_call, sms, callback or nothing
-    sms: bool = False
+    got: str | None = None  # after hours: one of AFTER_HOURS_GOT
+    sms: bool = False  # got the self-service SMS link
     callback: bool = False
+    served: bool = False  # answered in the queue, or connected to a department
+
+    @property
+    def deflected(self) -> bool:
+        return self.sms and not self.served
 
 
 @dataclass(frozen=True)
@@ -60,6 +77,7 @@ class TruthTransfer:
     outcome: Outcome
     started_at: datetime
     ended_at: datetime
+    connected_at: datetime | None = None  # when the person accepted (connected only)
 
     @property
     def bounced(self) -> bool:
@@ -117,7 +135,7 @@ class RateRow:
 class QueueTotals:
     offered: int  # queue visits
     answered: int
-    abandoned: int  # including short abandons
+    abandoned: int  # after 5 s or more: short abandons are left out
     short_abandoned: int
     callbacks: int
     closing: int  # left at closing time without a callback
@@ -127,7 +145,7 @@ class QueueTotals:
 
     @property
     def abandonment(self) -> Rate:
-        return Rate(self.abandoned, self.offered)
+        return Rate(self.abandoned, self.offered - self.short_abandoned)
 
 
 @dataclass
@@ -136,6 +154,8 @@ class GroundTruth:
     transfers: list[TruthTransfer] = field(default_factory=list)
     returns: list[TruthReturn] = field(default_factory=list)
     visits: list[TruthVisit] = field(default_factory=list)
+    # Follow-up calls that did not come back from the transfer the generator meant.
+    unplanned: list[str] = field(default_factory=list)
 
     # --- transfers and returns ----------------------------------------------------------
 
@@ -206,6 +226,7 @@ class GroundTruth:
         visits = [v for v in self.visits if queue in (None, v.queue)]
         results = Counter(v.result for v in visits)
         answered = [v for v in visits if v.result == "answered"]
+        short = sum(1 for v in visits if v.short_abandon)
         # Out of SL: visits outside opening hours, callbacks, visits an agent moved out of
         # the queue unanswered, and abandons within 5 s. Everything else not answered within
         # T counts against it, as do visits still waiting at closing time.
@@ -218,8 +239,8 @@ class GroundTruth:
         return QueueTotals(
             offered=len(visits),
             answered=len(answered),
-            abandoned=results["abandoned"],
-            short_abandoned=sum(1 for v in visits if v.short_abandon),
+            abandoned=results["abandoned"] - short,
+            short_abandoned=short,
             callbacks=results["callback"],
             closing=results["closing"],
             other=results["redirected"] + results["other"],
@@ -230,26 +251,48 @@ class GroundTruth:
         )
 
     def after_hours_by(self) -> Counter[str]:
-        """After-hours calls by what they got: transfer, on_call, sms, callback or nothing."""
-        return Counter(c.got or "nothing" for c in self.calls if c.after_hours)
+        """After-hours calls by what they got (AFTER_HOURS_GOT)."""
+        return Counter(c.got or "hung_up" for c in self.calls if c.after_hours)
 
-    def totals(self) -> dict[str, int]:
-        return {
-            "calls": len(self.calls),
-            "after_hours": sum(1 for c in self.calls if c.after_hours),
-            "transfers": len(self.transfers),
-            "returns": len(self.returns),
-            "returned_transfers": len(self.returned_transfers()),
-            "queue_visits": len(self.visits),
-            "sms": sum(1 for c in self.calls if c.sms),
-            "callbacks": sum(1 for c in self.calls if c.callback),
+    def figures(self) -> dict[str, float | int | None]:
+        """Every number the statistics report about these calls, by the statistics' names
+        (`switchboard.figures`: section.field); what `switchboard simulate` compares."""
+        queue = self.queue_totals()
+        out: dict[str, float | int | None] = {
+            "calls.calls": len(self.calls),
+            "calls.after_hours": sum(1 for c in self.calls if c.after_hours),
+            "queue.offered": queue.offered,
+            "queue.answered": queue.answered,
+            "queue.abandoned": queue.abandoned,
+            "queue.short_abandons": queue.short_abandoned,
+            "queue.callbacks": queue.callbacks,
+            "queue.closing": queue.closing,
+            "queue.answered_within": queue.sl.numerator,
+            "queue.service_level_base": queue.sl.denominator,
+            "queue.asa_seconds": queue.asa_seconds,
+            "queue.abandonment_rate": queue.abandonment.value,
+            "transfers.transfers": len(self.transfers),
         }
+        outcomes = self.transfers_by("outcome")
+        out |= {f"transfers.{o}": outcomes[(o,)] for o in BOUNCE_CAUSES | {"connected"}}
+        out["transfers.caller_hung_up"] = outcomes[("caller_hung_up",)]
+        out["transfers.returned"] = len(self.returned_transfers())
+        kinds = self.returns_by("kind")
+        out |= {f"transfers.{kind}s": kinds[(kind,)] for kind in RETURN_KINDS}
+        out["transfers.return_rate"] = self.return_rate().value
+        got = self.after_hours_by()
+        out["after_hours.calls"] = sum(got.values())
+        out |= {f"after_hours.{name}": got[name] for name in AFTER_HOURS_GOT}
+        out["callbacks.requested"] = sum(1 for c in self.calls if c.callback)
+        out["sms.requested"] = sum(1 for c in self.calls if c.sms)
+        out["sms.deflections"] = sum(1 for c in self.calls if c.deflected)
+        return dict(sorted(out.items()))
 
     # --- consistency ------------------------------------------------------------------------
 
     def problems(self) -> list[str]:
         """What contradicts the definitions; empty when the truth is consistent."""
-        found: list[str] = []
+        found: list[str] = list(self.unplanned)
         calls = {c.sid: c for c in self.calls}
         by_id = {t.id: t for t in self.transfers}
         if len(by_id) != len(self.transfers):
@@ -266,7 +309,8 @@ class GroundTruth:
             if v.call_sid not in calls:
                 found.append(f"a queue visit of {v.call_sid} belongs to no call")
         totals = self.queue_totals()
-        parts = totals.answered + totals.abandoned + totals.callbacks + totals.closing
+        parts = totals.answered + totals.abandoned + totals.short_abandoned
+        parts += totals.callbacks + totals.closing
         if parts + totals.other != totals.offered:
             found.append("queue visits do not add up")
         if totals.sl.numerator > totals.sl.denominator:
@@ -293,10 +337,7 @@ def _return_problems(
         found.append(f"{r.kind} on {r.call_sid} links a transfer that did not connect")
     if r.call_sid == transfer.call_sid or r.call_sid not in calls:
         found.append(f"{r.kind} on {r.call_sid} is not a later call")
-    if (
-        r.kind == "recall"
-        and not transfer.started_at <= r.at <= transfer.started_at + RECALL_WINDOW
-    ):
+    if r.kind == "recall" and not transfer.ended_at <= r.at <= transfer.ended_at + RECALL_WINDOW:
         found.append(f"recall on {r.call_sid} is outside the window")
     return found
 
@@ -305,3 +346,47 @@ def _attribute(item: TruthReturn, transfer: TruthTransfer, key: str) -> object:
     if key in ("department", "initiator"):
         return getattr(transfer, key)
     return getattr(item, key)
+
+
+# --- which transfer a call comes back from ---------------------------------------------------
+
+
+class Talk(Protocol):
+    """A connected transfer as the return rule sees it; `ended_at` None: still going on."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def call_sid(self) -> str: ...
+    @property
+    def connected_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+
+
+T = TypeVar("T", bound=Talk)
+
+
+def came_back_from(
+    candidates: Iterable[T], *, call_sid: str, at: datetime, window: timedelta = RECALL_WINDOW
+) -> tuple[bool, T] | None:
+    """The transfer a call at `at` comes back from, and whether it was still in progress.
+
+    `candidates` are the connected transfers to the department the call comes from, or the
+    citizen's own. The most recently connected one still in progress at `at`; else the one
+    that ended last, if it ended within `window` before `at`.
+    """
+    others = [
+        c
+        for c in candidates
+        if c.call_sid != call_sid and c.connected_at is not None and c.connected_at <= at
+    ]
+    talking = [c for c in others if c.ended_at is None or c.ended_at > at]
+    if talking:
+        return True, max(talking, key=lambda c: (c.connected_at or at, c.id))
+    ended = [
+        c for c in others if c.ended_at is not None and c.ended_at <= at <= c.ended_at + window
+    ]
+    if ended:
+        return False, max(ended, key=lambda c: (c.ended_at or at, c.id))
+    return None

@@ -5,8 +5,9 @@ In-process, with a throwaway embedded Redis and SQLite (as `switchboard try-call
 agents' transfers and the sweep. The traffic generator (`switchboard.traffic`) plays the calls
 and records the ground truth; then the ingest consumer writes every event to SQL and the
 reconciliation sweep settles calls whose end was lost (`--faults` loses 5% of status
-callbacks). The ground truth's return rates by department, initiator and kind are printed,
-and, when `switchboard.stats` is installed, the statistics' own next to them.
+callbacks). Every number of the statistics (`switchboard.stats`) is printed next to the
+ground truth's, then the return-rate table by department, initiator and kind, the truth's and
+the two side by side; the exit code is 1 where they differ or the truth contradicts itself.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 class Simulated:
     truth: GroundTruth
     events_ingested: int
+    duplicates: int  # deliveries the ingest found stored already
     callbacks_lost: int
     sweep: SweepResult
     api_statuses: list[int]
@@ -54,9 +56,12 @@ class Simulated:
 
 @contextmanager
 def simulated_service(
-    plan: TrafficPlan, *, config_path: Path
+    plan: TrafficPlan, *, config_path: Path, database_url: str | None = None
 ) -> Iterator[tuple[Simulated, Engine]]:
-    """Play `plan` through the app, ingest and sweep; yields the outcome and the database."""
+    """Play `plan` through the app, ingest and sweep; yields the outcome and the database.
+
+    The database is a throwaway SQLite file unless `database_url` names one (migrated here).
+    """
     from fastapi.testclient import TestClient
 
     from switchboard.app import create_app, load_config
@@ -75,7 +80,7 @@ def simulated_service(
     with tempfile.TemporaryDirectory(prefix="switchboard-simulate-") as tmp:
         base = Path(tmp)
         with EmbeddedRedis(base / "redis") as redis_server:
-            database = f"sqlite:///{base / 'simulate.db'}"
+            database = database_url or f"sqlite:///{base / 'simulate.db'}"
             migrate(database)
             settings = Settings(
                 var_dir=base, redis_url=redis_server.url, database_url=database, config=config_path
@@ -129,6 +134,7 @@ def simulated_service(
                     Simulated(
                         truth=truth,
                         events_ingested=ingestor.ingested_total,
+                        duplicates=ingestor.duplicates_total,
                         callbacks_lost=len(traffic.sim.dropped_callbacks),
                         sweep=sweep,
                         api_statuses=traffic.records.api_statuses,
@@ -172,20 +178,10 @@ def _columns(values: tuple[str, ...]) -> str:
 
 def summary(outcome: Simulated) -> str:
     truth = outcome.truth
-    totals = truth.totals()
-    queue = truth.queue_totals()
-    after_hours = ", ".join(f"{k} {v}" for k, v in sorted(truth.after_hours_by().items()))
-    asa = "-" if queue.asa_seconds is None else f"{queue.asa_seconds:.0f} s"
+    kinds = truth.returns_by("kind")
     lines = [
-        f"Samtalar: {totals['calls']} (etter opningstid: {totals['after_hours']}: {after_hours})",
-        f"Overføringar: {totals['transfers']}, returar: {totals['returns']} "
-        f"({totals['returned_transfers']} overføringar med retur)",
-        f"Kø-besøk: {queue.offered}, svart: {queue.answered}, lagt på: {queue.abandoned} "
-        f"(under 5 s: {queue.short_abandoned}), tilbakering: {queue.callbacks}, "
-        f"stengt: {queue.closing}, anna: {queue.other}",
-        f"Servicenivå (20 s): {percent(queue.sl)} ({queue.sl.numerator}/{queue.sl.denominator}),"
-        f" snitt svartid: {asa}, fråfall: {percent(queue.abandonment)}",
-        f"SMS: {totals['sms']}, tilbakeringingar bedne om: {totals['callbacks']}",
+        f"Samtalar: {len(truth.calls)}, overføringar: {len(truth.transfers)}, returar: "
+        + ", ".join(f"{kind} {kinds[(kind,)]}" for kind in RETURN_KINDS),
         f"Hendingar i SQL: {outcome.events_ingested}; tapte statuskall: {outcome.callbacks_lost}; "
         f"feia: {outcome.sweep.ended} avslutta, {outcome.sweep.unresolved} ukjende",
     ]
@@ -195,12 +191,44 @@ def summary(outcome: Simulated) -> str:
     return "\n".join(lines)
 
 
-def statistics_rows(engine: Engine, *, start: datetime, end: datetime) -> list[RateRow] | None:
-    """The same table from the statistics (`switchboard.stats`), or None without them."""
-    try:
-        from switchboard import stats
-    except ImportError:
-        return None
+def statistics_figures(
+    engine: Engine, *, start: datetime, end: datetime
+) -> dict[str, float | int | None]:
+    """Every number of `switchboard.stats.report`, named section.field like the truth's."""
+    from switchboard import stats
+
+    with engine.connect() as connection:
+        report = stats.report(connection, start=start, end=end)
+    sections = ("calls", "queue", "transfers", "after_hours", "callbacks", "sms")
+    return {
+        f"{section}.{name}": value
+        for section in sections
+        for name, value in asdict(getattr(report, section).total).items()
+    }
+
+
+def figure_table(
+    truth: dict[str, float | int | None], statistics: dict[str, float | int | None]
+) -> str:
+    """Each of the truth's numbers next to the statistics', marked where the two disagree."""
+    lines = ["Tala: fasit / statistikken"]
+    for name, expected in truth.items():
+        found = statistics.get(name)
+        mark = "" if found == expected else "  AVVIK"
+        lines.append(f"{name:<28} {_number(expected):>12} {_number(found):>12}{mark}")
+    return "\n".join(lines)
+
+
+def _number(value: float | int | None) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return "-" if value is None else str(value)
+
+
+def statistics_rows(engine: Engine, *, start: datetime, end: datetime) -> list[RateRow]:
+    """The return-rate table from the statistics (`switchboard.stats`)."""
+    from switchboard import stats
+
     kinds: dict[ReturnKind, str] = {
         "bounce": "bounces",
         "hand_back": "hand_backs",
@@ -235,22 +263,6 @@ def statistics_rows(engine: Engine, *, start: datetime, end: datetime) -> list[R
         rows += [("*", i, found[i]) for i in INITIATORS if i in found]
         rows.append(("*", "*", by_department.total))
     return [row(*item) for item in rows if item[2].transfers]
-
-
-def queue_line(engine: Engine, *, start: datetime, end: datetime) -> str | None:
-    try:
-        from switchboard import stats
-    except ImportError:
-        return None
-    with engine.connect() as connection:
-        queue = stats.queue_stats(connection, start=start, end=end).total
-    sl = Rate(queue.answered_within, queue.service_level_base)
-    return (
-        f"Statistikken: kø-besøk {queue.offered}, svart {queue.answered}, lagt på "
-        f"{queue.abandoned + queue.short_abandons} (under 5 s: {queue.short_abandons}), "
-        f"tilbakering {queue.callbacks}, stengt {queue.closing}; servicenivå {percent(sl)} "
-        f"({sl.numerator}/{sl.denominator})"
-    )
 
 
 def comparison(truth: list[RateRow], statistics: list[RateRow]) -> str:
@@ -292,15 +304,17 @@ def simulate(args: argparse.Namespace) -> int:
     with simulated_service(plan, config_path=config_path) as (outcome, engine):
         out = sys.stdout
         out.write(summary(outcome) + "\n")
-        truth = outcome.truth.return_rate_table()
         window = {"start": outcome.start, "end": outcome.end}
-        line = queue_line(engine, **window)
+        truth_figures = outcome.truth.figures()
+        figures = statistics_figures(engine, **window)
+        out.write("\n" + figure_table(truth_figures, figures) + "\n")
+        truth = outcome.truth.return_rate_table()
         rows = statistics_rows(engine, **window)
-        if line is not None:
-            out.write(line + "\n")
         out.write("\n" + rate_table(truth, title="Returrate: fasit") + "\n")
-        if rows is not None:
-            out.write("\n" + comparison(truth, rows) + "\n")
+        out.write("\n" + comparison(truth, rows) + "\n")
+    differs = any(figures.get(name) != value for name, value in truth_figures.items())
+    if differs or rows != truth:
+        return 1
     return 0 if not outcome.truth.problems() else 1
 
 
@@ -319,9 +333,10 @@ def register(subparsers: Subparsers) -> None:
             "Play a seeded mix of calls (transfers, queues, agents and agent transfers, "
             "hand-backs, recalls, callbacks, after-hours calls) through the real service, "
             "in-process with a simulated Twilio and a throwaway Redis and database; then "
-            "ingest the events, run the reconciliation sweep, and print the ground truth's "
-            "return rates by department, initiator and kind (and the statistics', when "
-            "available). Exit code 1 if the ground truth contradicts itself."
+            "ingest the events, run the reconciliation sweep, and print every statistic next "
+            "to the ground truth, and the return rates by department, initiator and kind. "
+            "Exit code 1 if a statistic differs from the ground truth, or the ground truth "
+            "contradicts itself."
         ),
     )
     parser.add_argument("--calls", type=_count, default=1000, help="calls to place (%(default)s)")

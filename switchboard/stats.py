@@ -44,6 +44,7 @@ from switchboard.models import (
 
 SERVICE_LEVEL_SECONDS = 20.0  # T in "answered within T" (BRIEF §5)
 SHORT_ABANDON_SECONDS = 5.0  # hang-ups in the queue sooner than this are short abandons
+NOT_JOINED = "not_joined"  # workers.visits: hung up during the prompt, before the Enqueue
 
 
 def report(
@@ -118,9 +119,10 @@ def queue_stats(
     v = QueueVisit
     short = and_(v.ended == "abandoned", v.wait_seconds < SHORT_ABANDON_SECONDS)
     in_hours = v.in_opening_hours.is_(True)
-    left_out = v.ended.in_(("callback", "redirected"))
+    left_out = v.ended.in_(("callback", "redirected", NOT_JOINED))
+    joined = v.ended.is_(None) | (v.ended != NOT_JOINED)
     columns = {
-        "offered": func.count(),
+        "offered": _count(joined),
         "answered": _count(v.ended == "answered"),
         "abandoned": _count(and_(v.ended == "abandoned", ~short)),
         "short_abandons": _count(short),
@@ -129,6 +131,7 @@ def queue_stats(
         "redirected": _count(v.ended == "redirected"),
         "errors": _count(v.ended == "error"),
         "waiting": _count(v.ended.is_(None)),
+        "not_joined": _count(v.ended == NOT_JOINED),
         "answered_within": _count(
             and_(in_hours, v.ended == "answered", v.wait_seconds <= threshold_seconds)
         ),

@@ -13,7 +13,11 @@ against the real app, and reacts as people would while the calls go on:
   (`POST /api/calls/{sid}/transfer`, given as `transfer`);
 - after a connected transfer, a department hands the caller back (a call from its number, some
   while the first leg is still connected, some just after; some from the citizen's own number
-  while still connected), or the citizen calls again later (a recall, within 24 h);
+  while still connected), or the citizen calls again later (a recall, within 24 h of the
+  conversation's end; a few about a day later, just inside or just outside that window). A
+  follow-up call is made only if the return rule (`groundtruth.came_back_from`: a department
+  hands back its most recent caller) clearly picks the transfer it follows, so the truth is
+  never ambiguous;
 - after-hours callers ask for the SMS link, a callback or the on-call line, reach a department
   that is still open, or just listen.
 
@@ -45,7 +49,7 @@ from switchboard.callers import (
     quota,
 )
 from switchboard.calltrial import AGENT_LINE
-from switchboard.groundtruth import GroundTruth
+from switchboard.groundtruth import GroundTruth, came_back_from
 from switchboard.settings import Settings
 from switchboard.simulator import (
     Call,
@@ -58,7 +62,7 @@ from switchboard.simulator import (
     hang_up_after,
 )
 from switchboard.simulator.transcript import Bridged, Enqueued, Entry, HungUp, Redirected
-from switchboard.truthrecorder import Records, TruthRecorder
+from switchboard.truthrecorder import Records, TruthRecorder, clear_choice, connected_legs
 
 CALLS_PER_DAY = 250
 WATCH_SECONDS = 2.0  # how often the generator looks at a call it may react to
@@ -67,6 +71,9 @@ HOURLY = {7: 0.5, 8: 2.0, 9: 8, 10: 14, 11: 11, 12: 14, 13: 11, 14: 9, 15: 2.0, 
 HOURLY |= dict.fromkeys(range(18, 22), 0.15)
 
 THIN_LINE = frozenset({"abandon", "queue_callback"})
+DAY = timedelta(hours=24)  # the recall window
+# How clear of every other instant a follow-up call must be: clocks of webhooks may differ.
+MARGIN = timedelta(seconds=3)
 
 TransferApi = Callable[[str, str], int]  # (call_sid, department) -> HTTP status
 
@@ -107,7 +114,9 @@ class Traffic:
         self.main = config.municipality.main_number
         self.agents = [n for n in config.switchboard.agents.numbers if n.startswith("+")]
         self.records = Records()
+        self.departments = {d.number: d.id for d in config.departments}
         self._planned: dict[str, Planned] = {}
+        self._returned: set[str] = set()  # transfers a follow-up call came back from
         public = settings.public_url
         faults = None
         if plan.faults:
@@ -289,25 +298,63 @@ class Traffic:
             # The department's PBX sends the caller back while its first leg is still up.
             caller = call.from_ if kind == "hand_back_citizen" else number
             at = bridged + timedelta(seconds=self.random.uniform(5.0, 25.0))
-            self._place_follow_up(caller, at=at, scenario=kind, link=leg)
+            self._follow_up_at(at, caller=caller, scenario=kind, link=leg)
         elif kind == "recall":
             at = bridged + timedelta(hours=self.random.uniform(0.3, 20.0))
-            self._place_follow_up(call.from_, at=at, scenario="recall", link=leg)
-        elif kind == "hand_back":
-            planned.reacted.add(f"after:{leg}:{number}")  # once the first call has ended
+            self._follow_up_at(at, caller=call.from_, scenario="recall", link=leg)
+        elif kind in ("hand_back", "late_recall"):
+            planned.reacted.add(f"after:{kind}:{leg}:{number}")  # once the first call has ended
 
     def _after_end(self, call: Call) -> None:
         planned = self._planned[call.sid]
         for mark in sorted(m for m in planned.reacted if m.startswith("after:")):
             planned.reacted.discard(mark)
-            _, leg, number = mark.split(":", 2)
+            _, kind, leg, number = mark.split(":", 3)
             assert call.ended_at is not None
-            at = call.ended_at + timedelta(seconds=self.random.uniform(5.0, 90.0))
-            self._place_follow_up(number, at=at, scenario="hand_back", link=leg)
+            if kind == "hand_back":
+                at = call.ended_at + timedelta(seconds=self.random.uniform(5.0, 90.0))
+                self._follow_up_at(at, caller=number, scenario="hand_back", link=leg)
+                continue
+            # Calling again about a day after the conversation: just inside the recall window,
+            # which counts from its end (yet more than a day after it began), or just outside.
+            (talked,) = [t for t in connected_legs(call, self.departments) if t.id == leg]
+            assert talked.connected_at is not None
+            assert talked.ended_at is not None
+            if self.random.random() < 0.5:
+                low, high = talked.connected_at + DAY + MARGIN, talked.ended_at + DAY - MARGIN
+                at = low + (high - low) * self.random.random()
+                self._follow_up_at(at, caller=call.from_, scenario="late_recall", link=leg)
+            else:
+                at = talked.ended_at + DAY + timedelta(seconds=self.random.uniform(60, 1800))
+                self._follow_up_at(at, caller=call.from_, scenario="late_call", link=None)
 
-    def _place_follow_up(self, caller: str, *, at: datetime, scenario: str, link: str) -> None:
-        planned = self.callers.follow_up_call(scenario, at=at)
-        call = self.sim.place_call(from_=caller, to=self.main, script=planned.script, at=at)
-        self.records.links[call.sid] = link
-        self._planned[call.sid] = planned
-        self.records.scenarios[call.sid] = planned.scenario
+    def _follow_up_at(self, at: datetime, *, caller: str, scenario: str, link: str | None) -> None:
+        """At `at`, call the main number, if the call clearly comes back from `link` (BRIEF §5
+        and the glossary: a department hands back its most recent caller), and `link` has not
+        returned yet; otherwise the call is not made, so that the truth is never ambiguous."""
+
+        def place() -> None:
+            now = self.sim.now
+            started = [c for c in self.sim.calls if c.to == self.main and c.parent is None]
+            department = self.departments.get(caller)
+            if department is not None:
+                numbers = {caller: department}
+                dialled = [c for c in started if any(leg.to == caller for leg in c.children)]
+                legs = [leg for c in dialled for leg in connected_legs(c, numbers)]
+            else:
+                mine = [c for c in started if c.from_ == caller]
+                legs = [leg for c in mine for leg in connected_legs(c, self.departments)]
+            found = came_back_from(legs, call_sid="", at=now)
+            if (found[1].id if found else None) != link or link in self._returned:
+                return
+            if not clear_choice(legs, at=now, margin=MARGIN):
+                return
+            if link is not None:
+                self._returned.add(link)
+            planned = self.callers.follow_up_call(scenario, at=now)
+            call = self.sim.place_call(from_=caller, to=self.main, script=planned.script, at=now)
+            self.records.links[call.sid] = link
+            self._planned[call.sid] = planned
+            self.records.scenarios[call.sid] = planned.scenario
+
+        self.sim.at(at, place)

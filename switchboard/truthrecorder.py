@@ -7,16 +7,20 @@ ended), and the keys the caller pressed. Our own events and SQL are never read: 
 the statistics are checked against. The generator adds what only it knows (`Records`): which
 agent transfers it asked for, and which transfer a hand-back or recall follows.
 
-Returns are then found by BRIEF §5's rules over all calls in time order: a call from a
-department's number, or from a caller whose connected transfer is still up, is a hand-back;
-otherwise a caller's call within 24 h of their connected transfer is a recall.
+Returns are then found by the rule of BRIEF §5 and the glossary (`came_back_from`) over all
+calls in time order, from the world's own instants: when the department's person accepted,
+when the Dial ended, when the call came in. Each follow-up call the generator placed must come
+back from the transfer it meant (`Records.links`); one that does not is a problem of the truth.
+`connected_legs` reads the same from a world still playing, for the generator to check its
+follow-ups against before it places them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from ivr.call import TWILIO_QUEUES
@@ -27,14 +31,17 @@ from switchboard.groundtruth import (
     GroundTruth,
     Initiator,
     Outcome,
+    Talk,
     TruthCall,
     TruthReturn,
     TruthTransfer,
     TruthVisit,
     VisitResult,
+    came_back_from,
 )
 from switchboard.simulator import Call
 from switchboard.simulator.transcript import (
+    Bridged,
     Dequeued,
     DialEnded,
     DialStarted,
@@ -62,8 +69,55 @@ class Records:
     scenarios: dict[str, str] = field(default_factory=dict)  # call sid -> what was meant
     # call sid -> (when, department) of each agent transfer Twilio took
     agent_transfers: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
-    links: dict[str, str] = field(default_factory=dict)  # follow-up call sid -> transfer id
+    # follow-up call sid -> the transfer (department leg sid) it comes back from, or None
+    links: dict[str, str | None] = field(default_factory=dict)
     api_statuses: list[int] = field(default_factory=list)  # every agent transfer request's
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A Dial to a department that connected; `ended_at` None while the two still talk."""
+
+    id: str  # the department leg's CallSid
+    call_sid: str
+    connected_at: datetime | None
+    ended_at: datetime | None
+
+
+def connected_legs(call: Call, departments: dict[str, str]) -> list[Leg]:
+    """The Dials of `call` to these department numbers that connected, so far."""
+    legs: list[Leg] = []
+    dialling: Call | None = None
+    bridged = False
+    for entry in call.transcript:
+        if entry.call_sid != call.sid:
+            continue
+        if isinstance(entry, DialStarted):
+            dialling = _leg(call, entry) if entry.target in departments else None
+            bridged = False
+        elif isinstance(entry, Bridged) and dialling is not None:
+            bridged = bridged or entry.other == dialling.to
+        elif isinstance(entry, DialEnded) and dialling is not None:
+            if entry.bridged:
+                legs.append(Leg(dialling.sid, call.sid, accepted_at(call, dialling), entry.at))
+            dialling = None
+    if dialling is not None and bridged:
+        legs.append(Leg(dialling.sid, call.sid, accepted_at(call, dialling), None))
+    return legs
+
+
+def accepted_at(call: Call, leg: Call) -> datetime | None:
+    """When the department's person pressed the key that accepted the call, in the whisper."""
+    presses = [
+        e.at
+        for e in call.transcript
+        if isinstance(e, Pressed) and e.call_sid == leg.sid and e.who == "CALLEE"
+    ]
+    return presses[-1] if presses else None
+
+
+def _leg(call: Call, started: DialStarted) -> Call:
+    return next(c for c in call.children if c.to == started.target and c.started_at == started.at)
 
 
 @dataclass
@@ -101,8 +155,9 @@ class TruthRecorder:
         entries = [e for e in call.transcript if e.call_sid == call.sid]
         dialling: DialStarted | None = None
         visit: _Visit | None = None
+        queued = False
         keys: list[str] = []
-        transferred = on_call = sms = callback = False
+        transferred = on_call = sms = callback = served = False
         mobile = bool(MOBILE.fullmatch(call.from_))
         for entry in entries:
             if isinstance(entry, DialStarted):
@@ -113,6 +168,7 @@ class TruthRecorder:
                 dialling = None
                 if transfer is not None:
                     transferred = True
+                    served = served or transfer.outcome == "connected"
                     self._add_transfer(truth, transfer)
             elif isinstance(entry, Enqueued):
                 visit = _Visit(queue=self._queue(entry.queue), joined=entry.at)
@@ -137,6 +193,8 @@ class TruthRecorder:
                 )
                 sms = sms or (mobile and QUEUE_SMS_KEY in visit.keys)
                 callback = callback or result == "callback"
+                served = served or result == "answered"
+                queued = True
                 visit = None
         scenario = self.records.scenarios.get(call.sid, "unknown")
         if scenario == "after_hours_sms":
@@ -146,10 +204,14 @@ class TruthRecorder:
         after_hours = not self._open(call.started_at)
         got = None
         if after_hours:
-            flags = (("transfer", transferred), ("on_call", on_call), ("sms", sms))
-            got = next(
-                (name for name, flag in flags if flag), "callback" if callback else "nothing"
-            )
+            flags = {
+                "department": transferred,
+                "on_call": on_call,
+                "callback": callback,
+                "sms": sms,
+                "queue": queued,
+            }
+            got = next((name for name, flag in flags.items() if flag), "hung_up")
         truth.calls.append(
             TruthCall(
                 sid=call.sid,
@@ -161,6 +223,7 @@ class TruthRecorder:
                 got=got,
                 sms=sms,
                 callback=callback,
+                served=served,
             )
         )
 
@@ -190,9 +253,7 @@ class TruthRecorder:
         requests: list[tuple[datetime, str]],
     ) -> TruthTransfer | None:
         department = self.departments[started.target]
-        leg = next(
-            c for c in call.children if c.to == started.target and c.started_at == started.at
-        )
+        leg = _leg(call, started)
         hung_up = any(
             isinstance(e, HungUp) and e.who == "CALLER" and started.at <= e.at <= ended.at
             for e in entries
@@ -220,6 +281,7 @@ class TruthRecorder:
             outcome=outcome,
             started_at=started.at,
             ended_at=ended.at,
+            connected_at=accepted_at(call, leg) if outcome == "connected" else None,
         )
 
     def _add_transfer(self, truth: GroundTruth, transfer: TruthTransfer) -> None:
@@ -239,43 +301,58 @@ class TruthRecorder:
     def _find_returns(self, truth: GroundTruth) -> None:
         connected = [t for t in truth.transfers if t.outcome == "connected"]
         callers = {c.sid: c.caller for c in truth.calls}
+        returned: set[str] = set()
         for call in truth.calls:
-            earlier = [t for t in connected if t.started_at < call.started_at]
             department = self.departments.get(call.caller) or self.on_call.get(call.caller)
             if department is not None:
-                planned = self.records.links.get(call.sid)
-                theirs = [
-                    t
-                    for t in earlier
-                    if t.department == department
-                    and call.started_at - t.started_at <= RECALL_WINDOW
-                ]
-                still_up = [t for t in theirs if t.ended_at > call.started_at]
-                link = planned if planned in {t.id for t in theirs} else None
-                chosen = link or _latest(still_up or theirs, call.started_at)
-                self._add_return(truth, "hand_back", chosen, call)
-                continue
-            if call.caller == "anonymous":
-                continue
-            mine = [t for t in earlier if callers[t.call_sid] == call.caller]
-            still_up = [t for t in mine if t.ended_at > call.started_at]
-            if still_up:
-                self._add_return(truth, "hand_back", _latest(still_up, call.started_at), call)
-                continue
-            recent = [t for t in mine if call.started_at - t.started_at <= RECALL_WINDOW]
-            self._add_return(truth, "recall", _latest(recent, call.started_at), call)
-
-    @staticmethod
-    def _add_return(
-        truth: GroundTruth, kind: Literal["hand_back", "recall"], link: str | None, call: TruthCall
-    ) -> None:
-        if link is not None:
+                candidates = [t for t in connected if t.department == department]
+            elif call.caller != "anonymous":
+                candidates = [t for t in connected if callers[t.call_sid] == call.caller]
+            else:
+                candidates = []  # a withheld number is nobody in particular
+            found = came_back_from(candidates, call_sid=call.sid, at=call.started_at)
+            link = found[1].id if found else None
+            if call.sid in self.records.links and self.records.links[call.sid] != link:
+                meant = self.records.links[call.sid]
+                truth.unplanned.append(
+                    f"{call.scenario} {call.sid} came back from {link}, meant {meant}"
+                )
+            if found is None or found[1].id in returned:
+                continue  # a transfer returns once, to the first call back
+            still_connected, transfer = found
+            returned.add(transfer.id)
+            kind: Literal["hand_back", "recall"] = (
+                "hand_back" if department is not None or still_connected else "recall"
+            )
             truth.returns.append(
-                TruthReturn(kind=kind, transfer_id=link, call_sid=call.sid, at=call.started_at)
+                TruthReturn(
+                    kind=kind, transfer_id=transfer.id, call_sid=call.sid, at=call.started_at
+                )
             )
 
 
-def _latest(transfers: list[TruthTransfer], before: datetime) -> str | None:
-    """The most recent of `transfers` started before `before`, by its id."""
-    chosen = [t for t in transfers if t.started_at < before]
-    return max(chosen, key=lambda t: t.started_at).id if chosen else None
+def clear_choice(
+    candidates: Iterable[Talk],
+    *,
+    at: datetime,
+    margin: timedelta,
+    window: timedelta = RECALL_WINDOW,
+) -> bool:
+    """Whether `came_back_from` would choose the same anywhere within `margin` of `at`, so that
+    small differences between clocks cannot change it: no candidate connects, ends or leaves
+    the window that close to `at`, and the chosen one leads the next by at least `margin`."""
+    talks = [c for c in candidates if c.connected_at is not None]
+    instants = [c.connected_at for c in talks if c.connected_at is not None]
+    ends = [c.ended_at for c in talks if c.ended_at is not None]
+    instants += ends + [end + window for end in ends]
+    if any(abs(instant - at) < margin for instant in instants):
+        return False
+    talking = [
+        c.connected_at
+        for c in talks
+        if c.connected_at is not None
+        and c.connected_at < at
+        and (c.ended_at is None or c.ended_at > at)
+    ]
+    keys = sorted(talking) if talking else sorted(end for end in ends if end < at <= end + window)
+    return len(keys) < 2 or keys[-1] - keys[-2] >= margin

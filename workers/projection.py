@@ -13,7 +13,9 @@ Rules worth knowing (docs/events.md):
 - A queue visit ends `answered` at its `queue_answered` (the `<Queue url>` request), matched to
   the visit open `queue_time_seconds` before; `redirected*` results are not abandons; a visit
   followed by a `callback_requested` ended in a callback; `reason=closing` is `closing`; a
-  hang-up without an answer is `abandoned`.
+  hang-up in the queue without an answer is `abandoned`; a visit with neither a `queue_left`
+  nor an answer in a call that has ended never joined the queue (`not_joined`: the caller hung
+  up during the prompt before the Enqueue), and is no queue visit.
 - A call's state moves forward only: `active`, then `ended` (a final status callback) or
   `unresolved` (a reconciliation sweep gave up on it; Twilio's own end still wins later).
 """
@@ -35,7 +37,14 @@ from workers.returns import (
     TransferFacts,
     match_returns,
 )
-from workers.visits import VisitRow, between, project_visits, seconds_value, text_value
+from workers.visits import (
+    NOT_JOINED,
+    VisitRow,
+    between,
+    project_visits,
+    seconds_value,
+    text_value,
+)
 
 OUTCOMES = frozenset({"connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"})
 NOT_BOUNCES = frozenset({"connected", "caller_hung_up"})
@@ -176,7 +185,8 @@ class Projector:
         visits, callback_visits = project_visits(
             call_sid=call_sid, ordered=ordered, end=end, hours=self.hours, buckets=self.buckets
         )
-        firsts = [e.at for e in ordered if e.kind in ("queue_joined", "transfer_started")]
+        queued = [v.joined_at for v in visits if v.ended != NOT_JOINED]
+        firsts = [e.at for e in ordered if e.kind == "transfer_started"] + queued
         firsts += [end.at] if end else []
         switchboard_open = started.data.get("switchboard_open") if started else None
         bounces = tuple(self._bounce(t) for t in transfers if t.bounce)
@@ -189,7 +199,7 @@ class Projector:
             state=state,
             switchboard_open=switchboard_open if isinstance(switchboard_open, bool) else None,
             after_hours_result=(
-                _after_hours_result(of, ended=end is not None)
+                _after_hours_result(of, ended=end is not None, queued=bool(queued))
                 if switchboard_open is False
                 else None
             ),
@@ -293,7 +303,7 @@ def _by_kind(ordered: Sequence[Event]) -> dict[str, list[Event]]:
     return of
 
 
-def _after_hours_result(of: dict[str, list[Event]], *, ended: bool) -> str | None:
+def _after_hours_result(of: dict[str, list[Event]], *, ended: bool, queued: bool) -> str | None:
     """What a call that came in while the switchboard was closed got, the best thing first."""
     if of.get("transfer_started"):
         return "department"
@@ -309,6 +319,6 @@ def _after_hours_result(of: dict[str, list[Event]], *, ended: bool) -> str | Non
         return "callback"
     if of.get("sms_requested"):
         return "sms"
-    if of.get("queue_joined"):
+    if queued:
         return "queue"
     return "hung_up" if ended else None

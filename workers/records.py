@@ -12,8 +12,9 @@ settled by its own caller's calls and by the hand-back calls from its department
 calls, these are matched again: the touched callers' transfers and the touched calls' own, every
 transfer to the departments those went to (or a touched hand-back call came from), and all the
 calls and transfers of every caller of those, with the departments' hand-back calls. Rewritten
-are the returns of the touched callers' and departments' transfers within a window of the
-touched calls, whose every possible return is loaded, and those the touched calls had before.
+are the returns of the touched callers' and departments' transfers that a touched call could
+come back from (started before it, ended within a window before it or later), whose every
+possible return is loaded, and those the touched calls had before.
 Whichever of two related calls is projected last brings the other into its neighbourhood, so
 late events converge.
 
@@ -289,7 +290,8 @@ def _rematch_returns(
         if t.call_sid in sids
         or (
             (t.caller in callers or t.department in departments)
-            and low - window <= t.started_at <= high + window
+            and t.started_at <= high + window
+            and (t.left_at or t.started_at) >= low - window
         )
     }
     scope |= set(

@@ -9,7 +9,13 @@ A visit (`<CallSid>.<step>`) starts with `queue_joined` and ends, in this order 
 - `closing` when the queue closed on the caller after the grace period;
 - `redirected` for `redirected*` results, or when the caller moved on without a `queue_left`
   (an agent took them out of the queue): not an abandon;
-- `abandoned` for a hang-up without an answer, and `error` for Twilio's queue errors.
+- `abandoned` for a hang-up in the queue (`queue_left` with `QueueResult=hangup`) without an
+  answer, and `error` for Twilio's queue errors;
+- `not_joined` when the call ended with neither a `queue_left` nor an answer: `queue_joined`
+  is emitted when the Enqueue TwiML is served, so a caller who hung up during the prompt before
+  it never joined, and Twilio never requested the Enqueue action. A caller who hangs up in the
+  queue always has a `queue_left` (Twilio requests the action with `QueueResult=hangup`). Such
+  a visit is no queue visit: it is left out of offered and of the service level.
 Until then `ended` is None: the caller is still waiting, or the report is late.
 """
 
@@ -26,6 +32,7 @@ from ivr.hours import Hours
 
 ANSWERED_RESULTS = frozenset({"bridged", "bridging-in-process"})
 REDIRECTED_RESULTS = frozenset({"redirected", "redirected-from-bridged"})
+NOT_JOINED = "not_joined"  # the call ended before the caller was in the queue
 # Our queue_joined is stamped when we answer the webhook; Twilio starts QueueTime a moment later.
 ANSWER_SLACK = timedelta(seconds=5)
 
@@ -146,8 +153,10 @@ def _visit(
         ended = "callback"
     elif reason == "closing":
         ended = "closing"
+    elif left is None and boundary is None and end is not None:
+        ended, left_at = NOT_JOINED, None  # hung up before the Enqueue: never in the queue
     elif left is None:
-        ended = "redirected" if boundary else "abandoned" if end else None
+        ended = "redirected" if boundary else None
     elif result in REDIRECTED_RESULTS:
         ended = "redirected"
     elif result == "hangup":
@@ -160,7 +169,7 @@ def _visit(
         ended = "error"  # error, system-error, queue-full, or a result we do not know
     if answered_at is not None:
         wait = queue_time if queue_time is not None else between(join.at, answered_at)
-    elif ended is not None:
+    elif ended is not None and ended != NOT_JOINED:
         wait = left_wait if left_wait is not None else between(join.at, left_at)
     else:
         wait = None

@@ -61,6 +61,7 @@ def visits(engine: Engine) -> None:
                 visit(8, at="11:20", ended="closing", wait=700),  # a miss
                 visit(9, at="08:30", ended="answered", wait=5, inside=False),  # not in SL
                 visit(10, at="11:30", ended=None, wait=None),  # still waiting
+                visit(11, at="11:40", ended="not_joined", wait=None),  # hung up in the prompt
             ]
         )
 
@@ -71,6 +72,7 @@ def test_service_level_asa_and_abandonment_on_a_known_set(engine: Engine) -> Non
         total = queue_stats(connection, start=WEEK[0], end=WEEK[1]).total
     assert (total.offered, total.answered, total.abandoned, total.short_abandons) == (10, 4, 1, 1)
     assert (total.callbacks, total.redirected, total.closing, total.waiting) == (1, 1, 1, 1)
+    assert total.not_joined == 1  # never in the queue: not offered, not in SL
     # In hours and ended, minus the short abandon, the callback and the redirected visit:
     # visits 1, 2, 3, 4 and 8; answered within 20 s: visits 1 and 2.
     assert (total.answered_within, total.service_level_base) == (2, 5)

@@ -9,20 +9,22 @@ recorded, which it was read independently of.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from switchboard.groundtruth import INITIATORS, RETURN_KINDS
+from switchboard.groundtruth import INITIATORS, RETURN_KINDS, came_back_from
 from switchboard.models import CallEvent
 from switchboard.settings import DEFAULT_CONFIG
 from switchboard.simulation import simulated_service
-from switchboard.traffic import TrafficPlan
+from switchboard.traffic import DAY, TrafficPlan
+from switchboard.truthrecorder import clear_choice
 
-# Seed 12 gives every kind below in 40 calls; a lone agent makes the queue wait at lunch.
-PLAN = TrafficPlan(calls=40, seed=12, agents=1, faults=True)
+# Seed 37 gives every kind below in 40 calls; a lone agent makes the queue wait at lunch.
+PLAN = TrafficPlan(calls=40, seed=37, agents=1, faults=True)
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +58,12 @@ def test_every_kind_of_traffic_occurs(run):
         "caller_hung_up",
     }
     queue = truth.queue_totals()
-    assert queue.abandoned > queue.short_abandoned > 0
+    assert queue.abandoned > 0
+    assert queue.short_abandoned > 0
     assert queue.callbacks > 0
     assert queue.sl.denominator > queue.sl.numerator > 0
     assert sum(truth.after_hours_by().values()) > 0
-    assert truth.totals()["sms"] > 0
+    assert truth.figures()["sms.requested"] > 0
     scenarios = Counter(c.scenario for c in truth.calls)
     assert scenarios["hand_back"] + scenarios["hand_back_citizen"] > 0
     assert set(outcome.api_statuses) == {202}  # the agents' transfers went through the API
@@ -103,7 +106,9 @@ def test_the_truth_agrees_with_what_the_app_recorded(run):
         assert result["bounce"] is transfer.bounced
     assert len(results) == len(truth.transfers)
     assert len(of_kind(events, "call_started")) == len(truth.calls)
-    assert len(of_kind(events, "queue_joined")) == len(truth.visits)
+    # A visit is a caller who joined: the Enqueue action reports each (never one who hung up
+    # during the prompt before the Enqueue, whose queue_joined has no queue_left).
+    assert len({e.data["visit"] for e in of_kind(events, "queue_left")}) == len(truth.visits)
     answered = truth.queue_totals().answered
     assert len({(e.call_sid, e.dedupe_key) for e in of_kind(events, "queue_answered")}) == answered
 
@@ -136,3 +141,35 @@ def test_the_same_seed_plays_the_same_traffic():
             )
 
     assert played() == played()
+
+
+@dataclass(frozen=True)
+class Talked:
+    id: str
+    call_sid: str
+    connected_at: datetime | None
+    ended_at: datetime | None
+
+
+def test_the_truths_return_rule_is_the_glossarys() -> None:
+    # The same rule as workers.returns, on the simulated world's instants: the most recently
+    # connected conversation still going on; else the one that ended last, within 24 h.
+    at = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+    def talk(name: str, connected: float, ended: float | None) -> Talked:
+        end = None if ended is None else at + timedelta(minutes=ended)
+        return Talked(name, f"CA-{name}", at + timedelta(minutes=connected), end)
+
+    def chosen(*talks: Talked) -> tuple[bool, str] | None:
+        found = came_back_from(talks, call_sid="CA-new", at=at)
+        return (found[0], found[1].id) if found else None
+
+    earlier, later = talk("earlier", -20, 5), talk("later", -10, None)
+    assert chosen(earlier, later) == (True, "later")  # both going on: the latest connected
+    assert chosen(talk("long", -30, -1), talk("short", -20, -15)) == (False, "long")
+    assert chosen(talk("ringing", 1, None)) is None  # not yet accepted
+    assert chosen(talk("day", -1500, -24 * 60 + 1)) == (False, "day")  # 24 h from the end
+    assert chosen(talk("gone", -1500, -24 * 60 - 1)) is None
+    late = talk("late", -25 * 60, -23 * 60)
+    assert clear_choice([late], at=at, margin=timedelta(seconds=3))
+    assert not clear_choice([late], at=late.ended_at + DAY, margin=timedelta(seconds=3))

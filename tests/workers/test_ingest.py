@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import redis
 from rq import Queue
@@ -14,9 +14,19 @@ from sqlalchemy.orm import Session
 
 from ivr.events import Event
 from switchboard.eventlog import EventLog
-from switchboard.models import Callback, CallEvent, SmsMessage
+from switchboard.models import (
+    Callback,
+    CallEvent,
+    CallRecord,
+    QueueVisit,
+    ReturnRecord,
+    SmsMessage,
+    TransferRecord,
+)
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.spool import Spool
+from switchboard.stats import call_stats, queue_stats, transfer_stats
+from tests.fixtures.calls import Call, oslo
 from tests.fixtures.events import callback_request, make_event, sms_request
 from tests.workers.conftest import CALLER_KEY, STREAM, make_ingestor
 from workers.ingest import Ingestor
@@ -135,6 +145,47 @@ def test_a_dead_consumers_batch_is_taken_over_and_counted_once(
     assert count(engine, Callback) == 1
     assert count(engine, SmsMessage) == 1
     assert sms_queue.job_ids == [before[2].id]  # the SMS the crash skipped is still sent
+    assert pending(redis_client) == 0
+
+
+def test_a_dead_consumers_batch_is_projected_once(
+    redis_client: redis.Redis, engine: Engine, sms_queue: Queue
+) -> None:
+    # Three calls: NAV is busy (a bounce; the caller waits in the returns queue and is
+    # answered); Helse connects; the second caller calls again an hour later (a recall).
+    morning = oslo("2026-11-25 10:00:00")
+    bounced = Call(at=morning, caller="caller-a").start().choose("department:nav")
+    transfer = bounced.transfer("nav", outcome="busy")
+    visit = bounced.join("returns", bounced_from=transfer)
+    bounced.answered("returns", after=10)
+    bounced.left(visit, result="bridged", after=60, waited=10, queue="returns")
+    bounced.end()
+    helped = Call(at=morning, caller="caller-b").start().choose("department:helse_omsorg")
+    helped.transfer("helse_omsorg", outcome="connected", talk=120)
+    helped.end()
+    again = Call(at=morning + timedelta(hours=1), caller="caller-b").start().end(after=30)
+    append(redis_client, *bounced.events, *helped.events, *again.events)
+    dead = make_ingestor(redis_client, engine, sms_queue, consumer="dead")
+    dead.store(dead.read())  # committed, with the projection... and then the process died
+    del dead
+    assert (count(engine, CallRecord), count(engine, ReturnRecord)) == (3, 2)
+
+    rescuer = make_ingestor(redis_client, engine, sms_queue, consumer="rescuer", claim_idle_ms=0)
+    while rescuer.run_once():
+        pass
+
+    assert rescuer.duplicates_total == len(bounced.events + helped.events + again.events)
+    assert (count(engine, CallRecord), count(engine, TransferRecord)) == (3, 2)
+    assert (count(engine, QueueVisit), count(engine, ReturnRecord)) == (1, 2)
+    window = {"start": morning - timedelta(days=1), "end": morning + timedelta(days=1)}
+    with engine.connect() as connection:
+        calls = call_stats(connection, **window).total
+        queue = queue_stats(connection, **window).total
+        transfers = transfer_stats(connection, **window).total
+    assert (calls.calls, calls.in_progress) == (3, 0)
+    assert (queue.offered, queue.answered) == (1, 1)
+    assert (transfers.transfers, transfers.returned) == (2, 2)
+    assert (transfers.bounces, transfers.hand_backs, transfers.recalls) == (1, 0, 1)
     assert pending(redis_client) == 0
 
 

@@ -122,8 +122,13 @@ def visit_scene(ending: str) -> tuple[Call, str]:
         call.left(visit, result="redirected", after=15)
     elif ending == "queue_full":
         call.left(visit, result="queue-full", after=0)
-    elif ending == "hung_up_unreported":
-        call.end(after=50)  # the Enqueue action's report is lost; the call's end is not
+    elif ending == "hung_up_in_the_prompt":
+        # queue_joined is emitted with the Enqueue TwiML; the caller hung up while its prompt
+        # played, so Twilio never requested the Enqueue action: no queue_left, ever.
+        call.end(after=2)
+    elif ending == "moved_on_unreported":
+        call.transfer("nav", outcome="connected", after=30)  # an agent moved them on
+        call.end()
     return call, visit
 
 
@@ -138,7 +143,8 @@ def visit_scene(ending: str) -> tuple[Call, str]:
         ("closing", "closing", 700.0),
         ("redirected", "redirected", 15.0),
         ("queue_full", "error", 0.0),
-        ("hung_up_unreported", "abandoned", 50.0),
+        ("hung_up_in_the_prompt", "not_joined", None),
+        ("moved_on_unreported", "redirected", 30.0),
         ("waiting", None, None),
     ],
 )
@@ -150,6 +156,9 @@ def test_how_a_queue_visit_ended(
     (visit,) = projection.visits
     assert (visit.visit_id, visit.ended, visit.wait_seconds) == (visit_id, ended, wait)
     assert visit.in_opening_hours
+    if ending == "hung_up_in_the_prompt":
+        assert visit.left_at is None
+        assert projection.call.ivr_seconds == 12.0  # in the menus until the hang-up
     if ending == "answered":
         assert visit.answered_at == visit.joined_at + timedelta(seconds=12)
     if ending == "callback":

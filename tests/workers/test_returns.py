@@ -161,14 +161,14 @@ def test_a_transfer_returns_once_to_the_first_call_back(projector: Projector) ->
     assert [(r.transfer_id, r.call_sid, r.kind) for r in found] == [(transfer, again.sid, "recall")]
 
 
-def test_each_call_back_returns_the_most_recent_free_transfer(projector: Projector) -> None:
+def test_each_call_back_returns_the_transfer_that_ended_last(projector: Projector) -> None:
     first, helse = connected_call(at=MORNING, department="helse_omsorg")
     second, nav = connected_call(at=MORNING + timedelta(minutes=30), department="nav")
     again = later_call(caller="caller-a", at=MORNING + timedelta(hours=1))
     and_again = later_call(caller="caller-a", at=MORNING + timedelta(hours=2))
     found = returns(projector, first, second, again, and_again)
-    # The second call came back from Helse and went on to NAV; the third came back from NAV;
-    # the fourth finds both transfers returned already.
+    # The second call came back from Helse and went on to NAV; the third came back from NAV,
+    # the conversation that ended last; so would the fourth, but NAV has returned already.
     assert [(r.transfer_id, r.call_sid) for r in found] == [(helse, second.sid), (nav, again.sid)]
 
 
@@ -209,8 +209,10 @@ def test_a_department_hands_back_a_caller_it_is_talking_to(projector: Projector)
     assert (found.kind, found.transfer_id, found.call_sid) == ("hand_back", second, back.sid)
 
 
-def test_two_hand_backs_from_a_department_return_two_callers(projector: Projector) -> None:
-    first, one = connected_call(caller="caller-a", at=MORNING, talk=900)
+def test_a_second_hand_back_for_the_same_transfer_adds_no_return(projector: Projector) -> None:
+    # Helse talks with both callers when it calls twice: both calls identify the caller it
+    # connected with last; a transfer returns once, to the first call back.
+    first, _one = connected_call(caller="caller-a", at=MORNING, talk=900)
     second, other = connected_call(caller="caller-b", at=MORNING + timedelta(minutes=1), talk=900)
     backs = [
         later_call(
@@ -219,10 +221,39 @@ def test_two_hand_backs_from_a_department_return_two_callers(projector: Projecto
         for m in (5, 6)
     ]
     found = returns(projector, first, second, *backs)
-    assert [(r.transfer_id, r.call_sid) for r in found] == [
-        (other, backs[0].sid),  # the latest it was talking on first
-        (one, backs[1].sid),
-    ]
+    assert [(r.transfer_id, r.call_sid) for r in found] == [(other, backs[0].sid)]
+
+
+def test_after_the_conversations_a_department_hands_back_the_one_that_ended_last(
+    projector: Projector,
+) -> None:
+    # Helse took caller A first and talked longer; B started later but ended first. Once both
+    # have ended, the hand-back is of the conversation that ended most recently: A's.
+    first, one = connected_call(caller="caller-a", at=MORNING, talk=300)
+    second, _other = connected_call(caller="caller-b", at=MORNING + timedelta(minutes=1), talk=60)
+    back = later_call(
+        caller="helse-pbx", at=MORNING + timedelta(minutes=10), from_department="helse_omsorg"
+    )
+    (found,) = returns(projector, first, second, back)
+    assert (found.kind, found.transfer_id, found.call_sid) == ("hand_back", one, back.sid)
+
+
+@pytest.mark.parametrize(
+    ("after_the_end", "returned"),
+    [(timedelta(hours=23, minutes=59), True), (timedelta(hours=24, seconds=1), False)],
+)
+def test_a_hand_back_after_the_conversation_is_within_the_window_from_its_end(
+    projector: Projector, after_the_end: timedelta, returned: bool
+) -> None:
+    first, transfer = connected_call(talk=600)
+    (result,) = [e for e in first.events if e.kind == "transfer_result"]
+    back = later_call(
+        caller="helse-pbx", at=result.at + after_the_end, from_department="helse_omsorg"
+    )
+    found = returns(projector, first, back)
+    assert [(r.kind, r.transfer_id) for r in found] == (
+        [("hand_back", transfer)] if returned else []
+    )
 
 
 def test_two_callers_with_withheld_numbers_are_not_one_caller() -> None:
