@@ -7,6 +7,8 @@ dedupe key (CallSid, SequenceNumber, CallStatus) makes a duplicate harmless down
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 
 from ivr.call import Context, Reply, Turn
 from ivr.transfer import parent_call_sid
@@ -14,12 +16,24 @@ from ivr.transfer import parent_call_sid
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
+def _as_reported(turn: Turn) -> Turn:
+    """The turn at Twilio's own `Timestamp` (RFC 2822), not at delivery: a callback can arrive
+    seconds late, and the call ended when Twilio says it did."""
+    try:
+        reported = parsedate_to_datetime(turn.get("Timestamp"))
+    except (TypeError, ValueError):
+        return turn
+    if reported.tzinfo is None:
+        return turn
+    return replace(turn, at=reported.astimezone(UTC))
+
+
 def transfer_status(ctx: Context, turn: Turn) -> Reply:
     """A transfer's child leg moved on (initiated, ringing, in-progress, completed...)."""
     reply = Reply()
     status = turn.get("CallStatus")
     transfer_id = turn.get("t")
-    parent = replace(turn, call_sid=parent_call_sid(turn, transfer_id))
+    parent = replace(_as_reported(turn), call_sid=parent_call_sid(turn, transfer_id))
     reply.events.append(
         ctx.event(
             parent,
@@ -43,7 +57,7 @@ def call_status(ctx: Context, turn: Turn) -> Reply:
     sequence = turn.get("SequenceNumber", "final")
     reply.events.append(
         ctx.event(
-            turn,
+            _as_reported(turn),
             "call_ended",
             f"{turn.call_sid}:{sequence}:{status}",
             status=status or None,

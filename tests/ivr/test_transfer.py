@@ -160,3 +160,18 @@ def test_loop_guard_sends_the_caller_to_a_person_after_two_automatic_transfers(c
     assert "<Dial" not in third.xml()
     assert ">sentralbord-retur</Enqueue>" in third.xml()
     assert "x=2" in third.xml()
+
+
+def test_a_late_status_callback_keeps_twilios_end_time(ctx):
+    from ivr.status import call_status
+
+    late = make_turn(
+        "2026-11-25T11:00:10",
+        CallStatus="completed",
+        SequenceNumber="3",
+        Timestamp="Wed, 25 Nov 2026 10:00:02 +0000",
+    )
+    event = call_status(ctx, late).events[0]
+    assert event.at.isoformat() == "2026-11-25T10:00:02+00:00"  # 11:00:02 in Oslo
+    garbled = call_status(ctx, make_turn("2026-11-25T11:00:10", Timestamp="yesterday"))
+    assert garbled.events[0].at == late.at
