@@ -89,11 +89,6 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "å høre dette på nytt",
         "en": "to hear this again",
     },
-    "on_call_option": {
-        "nn": "{description}",
-        "nb": "{description}",
-        "en": "{description}",
-    },
     "bounce": {
         "nn": "Vi fekk dessverre ikkje svar hjå {department}.",
         "nb": "Vi fikk dessverre ikke svar hos {department}.",
@@ -225,11 +220,6 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "så snart en medarbeider er ledig",
         "en": "as soon as an advisor is free",
     },
-    "callback_when": {
-        "nn": "{next}",
-        "nb": "{next}",
-        "en": "{next}",
-    },
     "callback_enter_number": {
         "nn": (
             "Tast inn telefonnummeret vi skal ringje deg på, åtte siffer, og avslutt med firkant."
@@ -322,11 +312,6 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nn": "Innringar som kjem i retur frå ei avdeling.",
         "nb": "Innringer som kommer i retur fra en avdeling.",
         "en": "Caller returned from a department.",
-    },
-    "agent_waiting": {
-        "nn": "Du er klar. Ventar på neste innringar.",
-        "nb": "Du er klar. Venter på neste innringer.",
-        "en": "You are ready. Waiting for the next caller.",
     },
 }
 

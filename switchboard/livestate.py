@@ -99,13 +99,6 @@ class LiveState:
             f"{PREFIX}:call:{call_sid}:redirected", str(step).encode(), ex=REDIRECT_TTL_SECONDS
         )
 
-    def waiting(self, queue: str, *, at: datetime) -> int:
-        return int(
-            self._redis.zcount(
-                f"{PREFIX}:queue:{queue}", at.timestamp() - STALE_MEMBER_SECONDS, "+inf"
-            )
-        )
-
     @staticmethod
     def _stage(pipe: redis.client.Pipeline, change: Change, *, at: datetime) -> None:
         match change:
