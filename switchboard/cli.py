@@ -214,6 +214,19 @@ def _register_ingest(subparsers: Subparsers) -> None:
         ),
     )
     ingest.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get("SWITCHBOARD_INGEST_METRICS_PORT", "0")),
+        metavar="PORT",
+        help="serve the consumer's own counters for Prometheus on this port (default: "
+        "SWITCHBOARD_INGEST_METRICS_PORT, or 0 = off)",
+    )
+    ingest.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="the address for --metrics-port (0.0.0.0 in a container)",
+    )
+    ingest.add_argument(
         "--sweep-every",
         type=float,
         default=300.0,
@@ -248,6 +261,14 @@ def _ingest(args: argparse.Namespace) -> int:
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
     ingestor = Ingestor.from_settings(settings, redis=connection, engine=engine, event_log=events)
+    if args.metrics_port:
+        from prometheus_client import start_http_server
+
+        from switchboard.metrics import ingest_registry
+
+        start_http_server(
+            args.metrics_port, addr=args.metrics_host, registry=ingest_registry(ingestor)
+        )
     _start_sweep(args, settings=settings, engine=engine, events=events, stop=stop)
     try:
         ingestor.run_forever(stop)

@@ -71,7 +71,7 @@ def always_open_config(path: Path, *, days: list[date]) -> Path:
     return path
 
 
-def prometheus_config(directory: Path, *, app: str, exporter: str) -> Path:
+def prometheus_config(directory: Path, *, app: str, exporter: str, ingest: str) -> Path:
     """The repository's rules and scrape jobs, with 1-second intervals for a short test."""
     rules = []
     for source in RULE_FILES:
@@ -85,6 +85,7 @@ def prometheus_config(directory: Path, *, app: str, exporter: str) -> Path:
         "scrape_configs": [
             {"job_name": "switchboard", "static_configs": [{"targets": [app]}]},
             {"job_name": "switchboard-exporter", "static_configs": [{"targets": [exporter]}]},
+            {"job_name": "switchboard-ingest", "static_configs": [{"targets": [ingest]}]},
         ],
     }
     path = directory / "prometheus.yml"
@@ -109,7 +110,9 @@ class Stack:
         self.workdir = workdir
         self.var = workdir / "var"
         self._stack = stack
-        self.web_port, self.exporter_port, self.prometheus_port = (free_port() for _ in range(3))
+        self.web_port, self.exporter_port, self.prometheus_port, self.ingest_port = (
+            free_port() for _ in range(4)
+        )
         self.web = f"http://127.0.0.1:{self.web_port}"
         self.exporter = f"http://127.0.0.1:{self.exporter_port}"
         self.prometheus = PrometheusApi(f"http://127.0.0.1:{self.prometheus_port}")
@@ -123,7 +126,12 @@ class Stack:
             for k, v in os.environ.items()
             if not k.startswith("SWITCHBOARD_") and k != "PROMETHEUS_MULTIPROC_DIR"
         }
-        self.env.update(SWITCHBOARD_PUBLIC_URL=self.web, SWITCHBOARD_CONFIG=str(self.config))
+        self.env.update(
+            SWITCHBOARD_PUBLIC_URL=self.web,
+            SWITCHBOARD_CONFIG=str(self.config),
+            # `serve` starts the ingest consumer, which then serves its counts here.
+            SWITCHBOARD_INGEST_METRICS_PORT=str(self.ingest_port),
+        )
 
     @property
     def database_url(self) -> str:
@@ -167,6 +175,7 @@ class Stack:
             directory,
             app=f"127.0.0.1:{self.web_port}",
             exporter=f"127.0.0.1:{self.exporter_port}",
+            ingest=f"127.0.0.1:{self.ingest_port}",
         )
         self.start(
             "prometheus",
@@ -183,7 +192,7 @@ class Stack:
         def health() -> list[str]:
             return sorted(target["health"] for target in self.prometheus.targets())
 
-        poll(health, lambda h: h == ["up", "up"], within=30, what="both targets up")
+        poll(health, lambda h: h == ["up"] * 3, within=30, what="all three targets up")
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")

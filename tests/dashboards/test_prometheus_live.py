@@ -157,6 +157,14 @@ def test_prometheus_scrapes_the_service_and_agrees_with_the_statistics(stack: St
         assert check_metrics(fetch(url)) == (0, ""), url
 
     poll(lambda: ingest_caught_up(stack), bool, within=30, what="ingest caught up")
+    # The consumer, started by `serve`, is scraped too, and counts what it stored.
+    poll(
+        lambda: api.value('switchboard_ingest_events_total{result="stored"}'),
+        lambda v: bool(v) and min(v.values()) > 0,
+        within=20,
+        what="the ingest consumer scraped",
+    )
+    assert check_metrics(fetch(f"http://127.0.0.1:{stack.ingest_port}/metrics")) == (0, "")
     caught_up = time.time()
     poll(
         lambda: api.value('timestamp(switchboard_exporter_up{source="database"})'),

@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from switchboard.app import create_app
 from switchboard.calltrial import AGENT_LINE, simulator_for
-from switchboard.metrics import BUSINESS, WEBHOOK_BUCKETS, WebMetrics
+from switchboard.metrics import BUSINESS, INGEST, WEBHOOK_BUCKETS, WebMetrics
 from switchboard.redis_client import connect_redis
 from switchboard.simulator import Department, hang_up_after, press, talk
 from tests.fixtures.prometheus import check_metrics
@@ -208,7 +208,8 @@ def test_the_metrics_page_lists_every_metric(registry):
         for family in registry.collect()
     }
     names |= {
-        spec.name + ("_total" if spec.kind == "counter" else "") for spec in BUSINESS.values()
+        spec.name + ("_total" if spec.kind == "counter" else "")
+        for spec in (*BUSINESS.values(), *INGEST.values())
     }
     for name in names:
         assert f"| `{name}` |" in page, name

@@ -8,12 +8,14 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import redis
+from prometheus_client import generate_latest
 from rq import Queue
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ivr.events import Event
 from switchboard.eventlog import EventLog
+from switchboard.metrics import ingest_registry
 from switchboard.models import (
     Callback,
     CallEvent,
@@ -28,6 +30,7 @@ from switchboard.spool import Spool
 from switchboard.stats import call_stats, queue_stats, transfer_stats
 from tests.fixtures.calls import Call, oslo
 from tests.fixtures.events import callback_request, make_event, sms_request
+from tests.fixtures.prometheus import check_metrics
 from tests.workers.conftest import CALLER_KEY, STREAM, make_ingestor
 from workers.ingest import Ingestor
 
@@ -85,6 +88,20 @@ def test_a_duplicated_webhook_is_stored_once(
 
     assert [row.event_id for row in stored(engine)] == [first.id]
     assert (ingestor.ingested_total, ingestor.duplicates_total) == (1, 2)
+
+
+def test_the_consumer_reports_its_counts_to_prometheus(
+    ingestor: Ingestor, redis_client: redis.Redis
+) -> None:
+    first = make_event("menu_choice", dedupe_key="CA9:4:menu")
+    append(redis_client, first, make_event("menu_choice", dedupe_key="CA9:4:menu"))
+    ingestor.run_once()
+    registry = ingest_registry(ingestor)
+    sample = registry.get_sample_value
+    assert sample("switchboard_ingest_events_total", {"result": "stored"}) == 1
+    assert sample("switchboard_ingest_events_total", {"result": "duplicate"}) == 1
+    assert sample("switchboard_ingest_projection_failures_total") == 0
+    assert check_metrics(generate_latest(registry).decode()) == (0, "")
 
 
 def test_a_replayed_spool_event_is_stored_once(
