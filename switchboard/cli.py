@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from pydantic import ValidationError
 
 from ivr.config import Config, ConfigError, parse_config
+from switchboard.collectors import add_metrics_options
 from switchboard.settings import DEFAULT_CONFIG, Settings
 
 if TYPE_CHECKING:
@@ -184,10 +185,12 @@ def _register_worker(subparsers: Subparsers) -> None:
             "./var/. SIGTERM finishes the current job, then stops."
         ),
     )
+    add_metrics_options(worker, env="SWITCHBOARD_WORKER_METRICS_PORT")
     worker.set_defaults(handler=_worker)
 
 
-def _worker(_args: argparse.Namespace) -> int:
+def _worker(args: argparse.Namespace) -> int:
+    from switchboard.collectors import serve_metrics, worker_registry
     from switchboard.redis_client import worker_redis
     from workers.context import build_context
     from workers.queues import make_worker
@@ -196,6 +199,7 @@ def _worker(_args: argparse.Namespace) -> int:
     connection = worker_redis(settings)
     _require_redis(connection, settings)
     worker = make_worker(connection=connection, context=build_context(settings))
+    serve_metrics(args, lambda: worker_registry(lambda: connection.hgetall(worker.key)))
     # The scheduler runs jobs whose retries wait (SMS sending backs off between attempts).
     worker.work(with_scheduler=True)
     return 0
@@ -213,19 +217,7 @@ def _register_ingest(subparsers: Subparsers) -> None:
             "REST API (workers/sweep.py)."
         ),
     )
-    ingest.add_argument(
-        "--metrics-port",
-        type=int,
-        default=int(os.environ.get("SWITCHBOARD_INGEST_METRICS_PORT", "0")),
-        metavar="PORT",
-        help="serve the consumer's own counters for Prometheus on this port (default: "
-        "SWITCHBOARD_INGEST_METRICS_PORT, or 0 = off)",
-    )
-    ingest.add_argument(
-        "--metrics-host",
-        default="127.0.0.1",
-        help="the address for --metrics-port (0.0.0.0 in a container)",
-    )
+    add_metrics_options(ingest, env="SWITCHBOARD_INGEST_METRICS_PORT")
     ingest.add_argument(
         "--sweep-every",
         type=float,
@@ -245,6 +237,7 @@ def _register_ingest(subparsers: Subparsers) -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from switchboard.collectors import ingest_registry, serve_metrics
     from switchboard.db import make_engine
     from switchboard.eventlog import EventLog
     from switchboard.redis_client import worker_redis
@@ -261,14 +254,7 @@ def _ingest(args: argparse.Namespace) -> int:
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
     ingestor = Ingestor.from_settings(settings, redis=connection, engine=engine, event_log=events)
-    if args.metrics_port:
-        from prometheus_client import start_http_server
-
-        from switchboard.metrics import ingest_registry
-
-        start_http_server(
-            args.metrics_port, addr=args.metrics_host, registry=ingest_registry(ingestor)
-        )
+    serve_metrics(args, lambda: ingest_registry(ingestor))
     _start_sweep(args, settings=settings, engine=engine, events=events, stop=stop)
     try:
         ingestor.run_forever(stop)

@@ -36,7 +36,6 @@ from importlib import metadata
 from typing import Literal, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily
 
 # Twilio waits at most 15 s for a webhook's answer (error 11205); 2 s is the p99 alert.
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0)
@@ -392,76 +391,3 @@ BUSINESS: dict[str, MetricSpec] = {
         ),
     )
 }
-
-
-# --- the ingest consumer (`switchboard ingest --metrics-port`) --------------------------------
-
-
-class IngestCounts(Protocol):
-    """What `workers.ingest.Ingestor` counts since it started."""
-
-    ingested_total: int
-    duplicates_total: int
-    malformed_total: int
-    claimed_total: int
-    sms_enqueued_total: int
-    projection_failures_total: int
-
-
-INGEST: dict[str, MetricSpec] = {
-    spec.name: spec
-    for spec in (
-        _spec(
-            "switchboard_ingest_events",
-            "counter",
-            "Call events the consumer took from the stream, by result: stored (new in SQL), "
-            "duplicate (its dedupe key was there already) or malformed (acknowledged, not stored).",
-            "result",
-        ),
-        _spec(
-            "switchboard_ingest_claimed",
-            "counter",
-            "Stream entries taken over from a consumer that died before acknowledging them.",
-        ),
-        _spec(
-            "switchboard_ingest_sms_enqueued",
-            "counter",
-            "SMS jobs the consumer put on the RQ queue.",
-        ),
-        _spec(
-            "switchboard_ingest_projection_failures",
-            "counter",
-            "Batches whose call records could not be projected (events are kept; the call is "
-            "projected again with its next event).",
-        ),
-    )
-}
-
-
-class IngestCollector:
-    """Reads an ingest consumer's own counters at each scrape. The consumer is one process, so
-    a plain collector on its own registry is right here (no multiprocess files)."""
-
-    def __init__(self, counts: IngestCounts) -> None:
-        self._counts = counts
-
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        counts = self._counts
-        spec = INGEST["switchboard_ingest_events"]
-        events = CounterMetricFamily(spec.name, spec.help, labels=spec.labels)
-        events.add_metric(["stored"], counts.ingested_total)
-        events.add_metric(["duplicate"], counts.duplicates_total)
-        events.add_metric(["malformed"], counts.malformed_total)
-        yield events
-        for name, value in (
-            ("switchboard_ingest_claimed", counts.claimed_total),
-            ("switchboard_ingest_sms_enqueued", counts.sms_enqueued_total),
-            ("switchboard_ingest_projection_failures", counts.projection_failures_total),
-        ):
-            yield CounterMetricFamily(name, INGEST[name].help, value=value)
-
-
-def ingest_registry(counts: IngestCounts) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=True)
-    registry.register(IngestCollector(counts))
-    return registry

@@ -71,7 +71,9 @@ def always_open_config(path: Path, *, days: list[date]) -> Path:
     return path
 
 
-def prometheus_config(directory: Path, *, app: str, exporter: str, ingest: str) -> Path:
+def prometheus_config(
+    directory: Path, *, app: str, exporter: str, ingest: str, worker: str
+) -> Path:
     """The repository's rules and scrape jobs, with 1-second intervals for a short test."""
     rules = []
     for source in RULE_FILES:
@@ -86,6 +88,7 @@ def prometheus_config(directory: Path, *, app: str, exporter: str, ingest: str) 
             {"job_name": "switchboard", "static_configs": [{"targets": [app]}]},
             {"job_name": "switchboard-exporter", "static_configs": [{"targets": [exporter]}]},
             {"job_name": "switchboard-ingest", "static_configs": [{"targets": [ingest]}]},
+            {"job_name": "switchboard-worker", "static_configs": [{"targets": [worker]}]},
         ],
     }
     path = directory / "prometheus.yml"
@@ -110,9 +113,9 @@ class Stack:
         self.workdir = workdir
         self.var = workdir / "var"
         self._stack = stack
-        self.web_port, self.exporter_port, self.prometheus_port, self.ingest_port = (
-            free_port() for _ in range(4)
-        )
+        ports = [free_port() for _ in range(5)]
+        self.web_port, self.exporter_port, self.prometheus_port = ports[:3]
+        self.ingest_port, self.worker_port = ports[3:]
         self.web = f"http://127.0.0.1:{self.web_port}"
         self.exporter = f"http://127.0.0.1:{self.exporter_port}"
         self.prometheus = PrometheusApi(f"http://127.0.0.1:{self.prometheus_port}")
@@ -131,6 +134,7 @@ class Stack:
             SWITCHBOARD_CONFIG=str(self.config),
             # `serve` starts the ingest consumer, which then serves its counts here.
             SWITCHBOARD_INGEST_METRICS_PORT=str(self.ingest_port),
+            SWITCHBOARD_WORKER_METRICS_PORT=str(self.worker_port),
         )
 
     @property
@@ -176,6 +180,7 @@ class Stack:
             app=f"127.0.0.1:{self.web_port}",
             exporter=f"127.0.0.1:{self.exporter_port}",
             ingest=f"127.0.0.1:{self.ingest_port}",
+            worker=f"127.0.0.1:{self.worker_port}",
         )
         self.start(
             "prometheus",
@@ -192,7 +197,7 @@ class Stack:
         def health() -> list[str]:
             return sorted(target["health"] for target in self.prometheus.targets())
 
-        poll(health, lambda h: h == ["up"] * 3, within=30, what="all three targets up")
+        poll(health, lambda h: h == ["up"] * 4, within=30, what="all four targets up")
 
     def log(self, name: str) -> str:
         return (self.workdir / f"{name}.log").read_text(errors="replace")

@@ -164,7 +164,8 @@ def test_prometheus_scrapes_the_service_and_agrees_with_the_statistics(stack: St
         within=20,
         what="the ingest consumer scraped",
     )
-    assert check_metrics(fetch(f"http://127.0.0.1:{stack.ingest_port}/metrics")) == (0, "")
+    for port in (stack.ingest_port, stack.worker_port):
+        assert check_metrics(fetch(f"http://127.0.0.1:{port}/metrics")) == (0, "")
     caught_up = time.time()
     poll(
         lambda: api.value('timestamp(switchboard_exporter_up{source="database"})'),

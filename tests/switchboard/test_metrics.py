@@ -19,7 +19,8 @@ from prometheus_client import CollectorRegistry
 
 from switchboard.app import create_app
 from switchboard.calltrial import AGENT_LINE, simulator_for
-from switchboard.metrics import BUSINESS, INGEST, WEBHOOK_BUCKETS, WebMetrics
+from switchboard.collectors import INGEST, WORKER
+from switchboard.metrics import BUSINESS, WEBHOOK_BUCKETS, WebMetrics
 from switchboard.redis_client import connect_redis
 from switchboard.simulator import Department, hang_up_after, press, talk
 from tests.fixtures.prometheus import check_metrics
@@ -209,7 +210,7 @@ def test_the_metrics_page_lists_every_metric(registry):
     }
     names |= {
         spec.name + ("_total" if spec.kind == "counter" else "")
-        for spec in (*BUSINESS.values(), *INGEST.values())
+        for spec in (*BUSINESS.values(), *INGEST.values(), *WORKER.values())
     }
     for name in names:
         assert f"| `{name}` |" in page, name

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ivr.events import Event
+from switchboard.collectors import ingest_registry
 from switchboard.eventlog import EventLog
-from switchboard.metrics import ingest_registry
 from switchboard.models import (
     Callback,
     CallEvent,

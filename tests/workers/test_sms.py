@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 
 import pytest
 import redis
+from prometheus_client import generate_latest
 from rq import Queue, SimpleWorker
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ivr.phone import is_norwegian_mobile
+from switchboard.collectors import worker_registry
 from switchboard.models import SmsMessage
 from switchboard.simulator.rest import API, SimulatedRest
 from tests.fixtures.events import sms_request
+from tests.fixtures.prometheus import check_metrics
 from tests.workers.conftest import ACCOUNT_SID, STREAM, job_context
 from workers.ingest import Ingestor
 from workers.queues import make_worker
@@ -50,6 +53,18 @@ def sms_row(engine: Engine, event_id: str) -> SmsMessage:
 )
 def test_only_norwegian_mobiles_get_sms(number: str, mobile: bool) -> None:
     assert is_norwegian_mobile(number) is mobile
+
+
+def test_the_worker_reports_finished_jobs_to_prometheus(
+    ingestor: Ingestor, redis_client: redis.Redis, worker: SimpleWorker
+) -> None:
+    registry = worker_registry(lambda: redis_client.hgetall(worker.key))
+    assert registry.get_sample_value("switchboard_worker_jobs_total", {"result": "succeeded"}) == 0
+    request_sms(ingestor, redis_client, to="+4791234567")
+    worker.work(burst=True)
+    assert registry.get_sample_value("switchboard_worker_jobs_total", {"result": "succeeded"}) == 1
+    assert registry.get_sample_value("switchboard_worker_jobs_total", {"result": "failed"}) == 0
+    assert check_metrics(generate_latest(registry).decode()) == (0, "")
 
 
 def test_a_sent_sms_records_twilios_sid(

@@ -1,0 +1,164 @@
+"""Metrics of the single-process helpers: the ingest consumer and the RQ worker.
+
+Each serves its own registry (`switchboard ingest|worker --metrics-port`), read by a collector at
+every scrape, so no multiprocess files are involved even though `serve` sets
+PROMETHEUS_MULTIPROC_DIR for its children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.core import CounterMetricFamily
+
+from switchboard.metrics import Kind, MetricSpec
+
+
+def _spec(name: str, kind: Kind, help: str, *labels: str) -> MetricSpec:
+    return MetricSpec(name=name, kind=kind, help=help, labels=labels)
+
+
+def add_metrics_options(parser: argparse.ArgumentParser, *, env: str) -> None:
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=int(os.environ.get(env, "0")),
+        metavar="PORT",
+        help=f"serve this process's own counts for Prometheus on this port (default: {env}, "
+        "or 0 = off)",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="the address for --metrics-port (0.0.0.0 in a container)",
+    )
+
+
+def serve_metrics(args: argparse.Namespace, registry: Callable[[], CollectorRegistry]) -> None:
+    if args.metrics_port:
+        start_http_server(args.metrics_port, addr=args.metrics_host, registry=registry())
+
+
+# --- the ingest consumer (`switchboard ingest --metrics-port`) --------------------------------
+
+
+class IngestCounts(Protocol):
+    """What `workers.ingest.Ingestor` counts since it started."""
+
+    ingested_total: int
+    duplicates_total: int
+    malformed_total: int
+    claimed_total: int
+    sms_enqueued_total: int
+    projection_failures_total: int
+
+
+INGEST: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(
+            "switchboard_ingest_events",
+            "counter",
+            "Call events the consumer took from the stream, by result: stored (new in SQL), "
+            "duplicate (its dedupe key was there already) or malformed (acknowledged, not stored).",
+            "result",
+        ),
+        _spec(
+            "switchboard_ingest_claimed",
+            "counter",
+            "Stream entries taken over from a consumer that died before acknowledging them.",
+        ),
+        _spec(
+            "switchboard_ingest_sms_enqueued",
+            "counter",
+            "SMS jobs the consumer put on the RQ queue.",
+        ),
+        _spec(
+            "switchboard_ingest_projection_failures",
+            "counter",
+            "Batches whose call records could not be projected (events are kept; the call is "
+            "projected again with its next event).",
+        ),
+    )
+}
+
+
+class IngestCollector:
+    """Reads an ingest consumer's own counters at each scrape. The consumer is one process, so
+    a plain collector on its own registry is right here (no multiprocess files)."""
+
+    def __init__(self, counts: IngestCounts) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        counts = self._counts
+        spec = INGEST["switchboard_ingest_events"]
+        events = CounterMetricFamily(spec.name, spec.help, labels=spec.labels)
+        events.add_metric(["stored"], counts.ingested_total)
+        events.add_metric(["duplicate"], counts.duplicates_total)
+        events.add_metric(["malformed"], counts.malformed_total)
+        yield events
+        for name, value in (
+            ("switchboard_ingest_claimed", counts.claimed_total),
+            ("switchboard_ingest_sms_enqueued", counts.sms_enqueued_total),
+            ("switchboard_ingest_projection_failures", counts.projection_failures_total),
+        ):
+            yield CounterMetricFamily(name, INGEST[name].help, value=value)
+
+
+def ingest_registry(counts: IngestCounts) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(IngestCollector(counts))
+    return registry
+
+
+# --- the RQ worker (`switchboard worker --metrics-port`) --------------------------------------
+
+WORKER: dict[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        _spec(
+            "switchboard_worker_jobs",
+            "counter",
+            "Jobs this RQ worker finished since it started, by result: succeeded or failed.",
+            "result",
+        ),
+        _spec(
+            "switchboard_worker_busy_seconds",
+            "counter",
+            "Time this RQ worker spent running jobs since it started.",
+        ),
+    )
+}
+
+
+class WorkerCollector:
+    """Reads the counts RQ keeps in the worker's Redis hash. The jobs run in forked processes,
+    so in-process counters would die with each job; the hash outlives them."""
+
+    def __init__(self, read_hash: Callable[[], Mapping[Any, Any]]) -> None:
+        self._read_hash = read_hash
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        data = self._read_hash()
+
+        def number(field: bytes) -> float:
+            return float(data.get(field) or data.get(field.decode()) or 0)
+
+        spec = WORKER["switchboard_worker_jobs"]
+        jobs = CounterMetricFamily(spec.name, spec.help, labels=spec.labels)
+        jobs.add_metric(["succeeded"], number(b"successful_job_count"))
+        jobs.add_metric(["failed"], number(b"failed_job_count"))
+        yield jobs
+        busy = WORKER["switchboard_worker_busy_seconds"]
+        yield CounterMetricFamily(busy.name, busy.help, value=number(b"total_working_time"))
+
+
+def worker_registry(read_hash: Callable[[], Mapping[Any, Any]]) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(WorkerCollector(read_hash))
+    return registry
