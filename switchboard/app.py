@@ -25,7 +25,7 @@ from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.metrics import WebMetrics
 from switchboard.redis_client import web_redis
-from switchboard.routes import callbacks, calls, health, metrics, stats, voice
+from switchboard.routes import callbacks, calls, health, metrics, returns, stats, voice
 from switchboard.settings import Settings, get_settings
 from switchboard.twilio_rest import twilio_client
 
@@ -85,6 +85,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(calls.router)
     app.include_router(callbacks.router)
+    app.include_router(returns.router)
     app.include_router(metrics.router)
     app.include_router(stats.router)
     return app
