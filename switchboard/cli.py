@@ -436,6 +436,12 @@ def _register_simulate(subparsers: Subparsers) -> None:
     register(subparsers)
 
 
+def _register_purge(subparsers: Subparsers) -> None:
+    from workers.purge import register
+
+    register(subparsers)
+
+
 REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_serve,
     _register_worker,
@@ -443,6 +449,7 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_migrate,
     _register_config,
     _register_try_call,
+    _register_purge,
     _register_exporter,
     _register_simulate,
 )
