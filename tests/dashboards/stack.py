@@ -6,11 +6,8 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date, datetime, timedelta
@@ -23,32 +20,12 @@ from boards import RULE_FILES
 from ivr.config import parse_config
 from ivr.hours import Hours
 from switchboard.settings import DEFAULT_CONFIG
-from tests.fixtures.prometheus import PrometheusApi, poll, tool
+from tests.fixtures.localhost import free_port, poll, status
+from tests.fixtures.prometheus import PrometheusApi, tool
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A country whose public holidays differ from Norway's, for a day that is one in Norway.
 HOLIDAY_CALENDARS = ("NO", "IL", "JP")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
-
-
-def fetch(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - our own http URL
-        return str(response.read().decode())
 
 
 def always_open_config(path: Path, *, days: list[date]) -> Path:

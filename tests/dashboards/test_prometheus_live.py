@@ -18,7 +18,7 @@ import httpx
 import pytest
 from boards import queries, substitute
 from sqlalchemy import text
-from stack import Stack, fetch, running_stack
+from stack import Stack, running_stack
 
 from ivr.config import parse_config
 from switchboard.calltrial import AGENT_LINE, simulator_for
@@ -26,7 +26,8 @@ from switchboard.db import make_engine
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
 from switchboard.simulator import Department, hang_up_after, press, talk
-from tests.fixtures.prometheus import check_metrics, poll
+from tests.fixtures.localhost import fetch, poll
+from tests.fixtures.prometheus import check_metrics
 
 ROUNDS = 3
 NO_ANSWER = "+4756375102"  # barnehage_skule, made not to answer

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,23 +24,7 @@ from switchboard.calltrial import simulator_for
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
 from switchboard.simulator import Call, hang_up
-
-
-def wait_for(condition: Callable[[], bool], *, within: float) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)  # a poll interval for a bounded wait, not synchronisation by sleeping
-
-
-def status(url: str) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own http URL
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
-    except OSError:
-        return None
+from tests.fixtures.localhost import free_port, status, wait_for
 
 
 def ingest_consumers(redis: Redis) -> int:
@@ -54,12 +34,6 @@ def ingest_consumers(redis: Redis) -> int:
     except ResponseError:  # no stream yet
         return 0
     return sum(int(g["consumers"]) for g in groups if g["name"] == b"ingest")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def play_a_call(public_url: str) -> Call:

@@ -7,21 +7,14 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from switchboard.supervisor import Backoff, ChildSpec, Supervisor
+from tests.fixtures.localhost import wait_for
 
 FAST = Backoff(first_seconds=0.01, max_seconds=0.05, stable_seconds=60)
-
-
-def wait_for(condition: Callable[[], bool], *, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)  # a poll interval for a bounded wait, not synchronisation by sleeping
 
 
 def python_child(name: str, code: str) -> ChildSpec:
