@@ -21,6 +21,7 @@ from ivr.fallback import fallback_twiml
 from ivr.hours import Hours
 from switchboard.db import make_engine
 from switchboard.deps import Services
+from switchboard.edge import Edge
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.metrics import WebMetrics
@@ -80,6 +81,10 @@ def create_app(
     app.state.metrics = WebMetrics(
         registry if registry is not None else CollectorRegistry(),
         routes=[route.path for route in voice.router.routes if hasattr(route, "path")],
+    )
+    # Outermost: the body limit and the security headers apply to every route, 404s included.
+    app.add_middleware(
+        Edge, production=settings.env == "production", on_too_large=app.state.metrics.body_too_large
     )
     app.include_router(voice.router)
     app.include_router(health.router)

@@ -1,19 +1,23 @@
 """Dependencies for the Twilio-facing routes, as Annotated aliases.
 
-`TwilioTurn` checks the signature (403 with no side effect when it is missing or wrong),
-then turns the request into the flow's `Turn`: the form plus our query parameters, the
-language and step from the URL, the caller's pseudonym, the clock, and the live state.
+`TwilioTurn` checks the content type and the signature (403 with no side effect when either is
+missing or wrong), then turns the request into the flow's `Turn`: the form plus our query
+parameters, the language and step from the URL, the caller's pseudonym, the clock, and the
+live state.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 import redis
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
+from starlette.datastructures import FormData, UploadFile
 from twilio.rest import Client as TwilioClient
 
 from ivr.call import Context, Turn
@@ -23,6 +27,8 @@ from switchboard.livestate import LiveState
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.settings import Settings
 from switchboard.signature import is_signed, public_request_url
+
+log = logging.getLogger(__name__)
 
 SIMULATED_TIME_HEADER = "x-simulated-time"
 
@@ -58,14 +64,51 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
+
+
+def refuse_unsigned() -> HTTPException:
+    """The 403 for a request that was not verified (`VoiceRoute` counts it)."""
+    return HTTPException(status_code=403, detail="invalid Twilio signature")
+
+
 async def verified_params(request: Request, services: ServicesDep) -> dict[str, str]:
-    form = await request.form()
-    url = public_request_url(request, services.settings.public_url)
+    """The request's form and query, once its X-Twilio-Signature has been verified.
+
+    Twilio sends only `application/x-www-form-urlencoded`; any other content type is refused
+    before the body is parsed, so multipart parsing (file fields, spooling) never runs here.
+    The body is parsed as Starlette would parse a form, blank fields and repeated keys kept.
+    A verification that fails for any reason, or raises, is a refusal: 403, counted, and
+    no side effect. Verified parameters are kept on `request.state` for the error path.
+    """
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     signature = request.headers.get("x-twilio-signature", "")
-    if not is_signed(url=url, form=form, signature=signature, tokens=services.settings.auth_tokens):
-        raise HTTPException(status_code=403, detail="invalid Twilio signature")
+    if media_type != FORM_MEDIA_TYPE or not signature:
+        raise refuse_unsigned()
+    body = await request.body()
+    fields: list[tuple[str, str | UploadFile]] = list(
+        parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
+    )
+    form = FormData(fields)
+    url = public_request_url(request, services.settings.public_url)
+    try:
+        verified = is_signed(
+            url=url, form=form, signature=signature, tokens=services.settings.auth_tokens
+        )
+    except Exception:
+        log.warning("signature verification raised on %s; refused", request.url.path)
+        verified = False
+    if not verified:
+        raise refuse_unsigned()
     params = {key: str(value) for key, value in form.items()}
     params.update(request.query_params.items())  # our own names never collide with Twilio's
+    request.state.twilio_params = params
+    return params
+
+
+def verified_twilio_params(request: Request) -> dict[str, str] | None:
+    """What `verified_params` let through for this request, or None if it did not."""
+    params: dict[str, str] | None = getattr(request.state, "twilio_params", None)
     return params
 
 

@@ -104,9 +104,17 @@ class WebMetrics:
         )
         self.signature_failures = Counter(
             "switchboard_webhook_signature_failures",
-            "Webhooks with a missing or wrong X-Twilio-Signature, by route template. Refused "
-            "with 403, except on the fallback URL, which always answers.",
+            "Webhooks refused with 403 because they were not verified: a missing or wrong "
+            "X-Twilio-Signature, a content type Twilio never sends, or a verification that "
+            "failed. By route template. The fallback URL never refuses and is not counted.",
             ["route"],
+            registry=registry,
+        )
+        self.bodies_too_large = Counter(
+            "switchboard_http_body_too_large",
+            "Requests refused with 413 because their body was over the limit (64 KiB), by area: "
+            "twilio (the webhooks) or api.",
+            ["area"],
             registry=registry,
         )
         self.events_spooled = Counter(
@@ -163,9 +171,9 @@ class WebMetrics:
             if seen.error_path:
                 self.webhook_error_path.labels(route=route).inc()
 
-    def signature_failed(self, route: str) -> None:
-        """A bad signature on a route that answers anyway (the fallback URL)."""
-        self.signature_failures.labels(route=route).inc()
+    def body_too_large(self, path: str) -> None:
+        """A request refused with 413 by the edge's body limit (`switchboard/edge.py`)."""
+        self.bodies_too_large.labels(area="twilio" if path.startswith("/twilio/") else "api").inc()
 
     def sync_event_log(self, events: EventLogCounters) -> None:
         """Copy the event log's counters and breaker state (this process's) into the metrics.

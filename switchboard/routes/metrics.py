@@ -5,25 +5,19 @@ reaches one uvicorn worker, which answers for all of them: a fresh registry per 
 `MultiProcessCollector` reads every process's files in the directory (the client library's
 documented pattern; registering the metrics themselves on it would export them twice).
 Without it, the app's own registry answers.
-
-Also here: the fallback URL's signature check. That route must answer every request with its
-static TwiML, but a bad signature there is still worth counting.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from switchboard.deps import Services, get_services
+from switchboard.deps import get_services
 from switchboard.metrics import WebMetrics
-from switchboard.signature import is_signed, public_request_url
 
-log = logging.getLogger(__name__)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 router = APIRouter(tags=["operations"])
@@ -54,17 +48,3 @@ def metrics(request: Request) -> Response:
     web = web_metrics(request)
     web.sync_event_log(get_services(request).events)
     return Response(content=exposition(web.registry), media_type=CONTENT_TYPE_PLAIN_0_0_4)
-
-
-async def count_bad_fallback_signature(request: Request, services: Services) -> None:
-    """Count a missing or wrong signature on the fallback URL; never raises, never refuses."""
-    try:
-        form = await request.form()
-        url = public_request_url(request, services.settings.public_url)
-        signature = request.headers.get("x-twilio-signature", "")
-        if not is_signed(
-            url=url, form=form, signature=signature, tokens=services.settings.auth_tokens
-        ):
-            web_metrics(request).signature_failed(request.scope["route"].path)
-    except Exception:  # the caller must get the fallback TwiML whatever happens here
-        log.exception("could not check the fallback request's signature")

@@ -1,8 +1,9 @@
 """The Twilio-facing routes. Each is thin: verify and parse (`TwilioTurn`), run the pure step,
 then record its events and live-state changes and answer with TwiML.
 
-Any exception in a voice route becomes spoken Norwegian TwiML (`VoiceRoute`), never a 500:
-Twilio would otherwise play its English "application error" and hang up.
+Any exception in a voice route, once the request is verified, becomes spoken Norwegian TwiML
+(`VoiceRoute`), never a 500: Twilio would otherwise play its English "application error" and
+hang up. Before verification there is no caller to speak to, only a refusal (403).
 """
 
 from __future__ import annotations
@@ -12,14 +13,21 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from ivr.call import Reply, Turn
 from ivr.fallback import error_reply, fallback_twiml
 from ivr.status import call_status, transfer_status
 from ivr.steps import STEPS, Step
-from switchboard.deps import ServicesDep, TwilioTurn, get_services, make_turn
-from switchboard.routes.metrics import count_bad_fallback_signature, web_metrics
+from switchboard.deps import (
+    ServicesDep,
+    TwilioTurn,
+    get_services,
+    make_turn,
+    verified_twilio_params,
+)
+from switchboard.routes.metrics import web_metrics
 
 log = logging.getLogger(__name__)
 TWIML = "text/xml"
@@ -39,13 +47,19 @@ class VoiceRoute(APIRoute):
                     response = await original(request)
                 except HTTPException as exc:
                     seen.status = exc.status_code
-                    raise  # a bad signature: 403, no side effect
+                    raise  # a refused request: 403, no side effect
                 except Exception:
+                    params = verified_twilio_params(request)
+                    if params is None:
+                        # It failed before the signature was verified: a refusal like any other.
+                        log.warning("voice route %s failed before verification", self.path)
+                        seen.status = 403
+                        return JSONResponse({"detail": "invalid Twilio signature"}, 403)
                     log.exception(
                         "voice route %s failed; the caller hears the error path", self.path
                     )
                     seen.error_path = True
-                    response = await _error_response(request)
+                    response = _error_response(request, params)
                 seen.status = response.status_code
                 web_metrics(request).sync_event_log(get_services(request).events)
                 return response
@@ -53,12 +67,10 @@ class VoiceRoute(APIRoute):
         return handler
 
 
-async def _error_response(request: Request) -> Response:
+def _error_response(request: Request, params: dict[str, str]) -> Response:
+    """The spoken error path, for a verified request whose step failed."""
     services = get_services(request)
     try:
-        form = await request.form()
-        params = {key: str(value) for key, value in form.items()}
-        params.update(request.query_params.items())
         turn = make_turn(services, request, params)
         xml, events = error_reply(services.ctx, turn)
         services.events.append(events)
@@ -100,8 +112,7 @@ _register("/transfer/status", transfer_status)
 
 
 @router.post("/fallback", response_class=Response, responses={200: {"content": {TWIML: {}}}})
-async def fallback(request: Request, services: ServicesDep) -> Response:
-    """The number's fallback URL: static TwiML, no signature refusal, no side effects (a bad
-    signature is only counted in the metrics)."""
-    await count_bad_fallback_signature(request, services)
+async def fallback(services: ServicesDep) -> Response:
+    """The number's fallback URL: static TwiML for every request. It never refuses and never
+    reads the body (Twilio calls it when our primary URL failed, so it must not fail too)."""
     return twiml_response(services.fallback_xml)

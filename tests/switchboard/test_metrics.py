@@ -136,17 +136,18 @@ def test_a_bad_signature_is_refused_and_counted(service, registry):
     assert_promtool_is_silent(scrape(client))
 
 
-def test_the_fallback_answers_every_request_but_counts_a_bad_signature(service, registry):
+def test_the_fallback_answers_every_request_and_counts_each_one(service, registry):
+    # The fallback never reads the body, so it cannot check a signature: every request,
+    # signed, forged or unsigned, is served and counted as a request, none as a failure.
     client, _settings, _config = service
     fallback = "/twilio/fallback"
     signed = signed_post(client, fallback, inbound_params(), at=OPEN)
-    assert value(registry, "switchboard_webhook_signature_failures_total", route=fallback) == 0
     forged = signed_post(client, fallback, inbound_params(), token="wrong-token", at=OPEN)
     unsigned = client.post(fallback, data=inbound_params())
     for response in (signed, forged, unsigned):
         assert response.status_code == 200
         assert "<Dial" in response.text
-    assert value(registry, "switchboard_webhook_signature_failures_total", route=fallback) == 2
+    assert value(registry, "switchboard_webhook_signature_failures_total", route=fallback) == 0
     assert value(registry, "switchboard_webhook_requests_total", route=fallback, status="2xx") == 3
 
 
