@@ -8,6 +8,7 @@ web timeouts, the event log with its spool, live state and the database engine.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 import redis
@@ -21,12 +22,14 @@ from ivr.fallback import fallback_twiml
 from ivr.hours import Hours
 from switchboard.db import make_engine
 from switchboard.deps import Services
-from switchboard.edge import Edge
+from switchboard.edge import Edge, EdgedApp
+from switchboard.errors import install_error_handlers
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.metrics import WebMetrics
 from switchboard.redis_client import web_redis
 from switchboard.routes import callbacks, calls, health, metrics, returns, stats, voice
+from switchboard.routes.docs import mount_docs
 from switchboard.settings import Settings, get_settings
 from switchboard.twilio_rest import twilio_client
 
@@ -70,8 +73,12 @@ def create_app(
         fallback_xml=fallback_twiml(config),
         twilio=twilio or twilio_client(settings),
         simulated_clock=simulated_clock,
+        api_tokens=tuple(settings.accepted_api_tokens),
     )
-    app = FastAPI(
+    app = EdgedApp(
+        docs_url=None,  # served by routes/docs.py: offline, and behind a token in production
+        redoc_url=None,
+        openapi_url=None,
         title=f"Switchboard: {config.municipality.name}",
         summary="Twilio IVR webhooks, opening hours, routing and queues for the switchboard.",
         version="0.1.0",
@@ -82,8 +89,9 @@ def create_app(
         registry if registry is not None else CollectorRegistry(),
         routes=[route.path for route in voice.router.routes if hasattr(route, "path")],
     )
-    # Outermost: the body limit and the security headers apply to every route, 404s included.
-    app.add_middleware(
+    # Outermost: the body limit and the security headers apply to every answer, 404s and 500s
+    # included.
+    app.edge = partial(
         Edge, production=settings.env == "production", on_too_large=app.state.metrics.body_too_large
     )
     app.include_router(voice.router)
@@ -93,6 +101,8 @@ def create_app(
     app.include_router(returns.router)
     app.include_router(metrics.router)
     app.include_router(stats.router)
+    mount_docs(app, departments=[d.id for d in config.departments])
+    install_error_handlers(app)
     return app
 
 

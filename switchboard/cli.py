@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from pydantic import ValidationError
 
 from ivr.config import Config, ConfigError, parse_config
+from switchboard import access
 from switchboard.collectors import add_metrics_options
 from switchboard.settings import DEFAULT_CONFIG, Settings
 
@@ -452,6 +453,7 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_purge,
     _register_exporter,
     _register_simulate,
+    access.register,
 )
 
 

@@ -9,19 +9,23 @@ live state.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import parse_qsl
 
 import redis
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData, UploadFile
 from twilio.rest import Client as TwilioClient
 
 from ivr.call import Context, Turn
 from ivr.config import LANGUAGES, Language
+from switchboard.access import ApiToken, Principal, Role, authenticate, presented_token
+from switchboard.errors import api_error
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.pseudonym import caller_pseudonym
@@ -46,6 +50,7 @@ class Services:
     fallback_xml: str
     twilio: TwilioClient  # the REST API, for agent transfers (switchboard/twilio_rest.py)
     simulated_clock: bool = False
+    api_tokens: tuple[ApiToken, ...] = ()
 
     def now(self, request: Request) -> datetime:
         # Tests and `switchboard try-call` play calls at chosen instants; only an app built
@@ -149,3 +154,64 @@ def twilio_turn(
 
 
 TwilioTurn = Annotated[Turn, Depends(twilio_turn)]
+
+
+# --- who asks: API tokens and roles (switchboard/access.py) ----------------------------------
+
+# Declared for the OpenAPI document (and so for clients and schemathesis); `principal` reads
+# the header itself, so that HTTP Basic (the docs page in a browser) works too.
+bearer = HTTPBearer(
+    auto_error=False, description="An API token (`switchboard token new`), sent as Bearer."
+)
+
+
+def principal(
+    request: Request,
+    services: ServicesDep,
+    _declared: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Principal:
+    """The staff member or tool behind an API request; 401 without a valid token."""
+    found = authenticate(
+        presented_token(request.headers.get("authorization", "")), services.api_tokens
+    )
+    if found is None:
+        raise api_error(
+            401,
+            "unauthenticated",
+            "an API token is needed: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return found
+
+
+PrincipalDep = Annotated[Principal, Depends(principal)]
+
+
+def allow(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only these roles through (403 for the others)."""
+
+    def check(who: PrincipalDep) -> Principal:
+        if who.role not in roles:
+            raise api_error(
+                403, "forbidden", f"this needs the role {' or '.join(roles)}, not {who.role}"
+            )
+        return who
+
+    return check
+
+
+AgentDep = Annotated[Principal, Depends(allow("agent"))]
+
+
+def docs_reader(request: Request, services: ServicesDep) -> None:
+    """The API docs: open in development; in production, any valid token, Bearer or Basic."""
+    if services.settings.env != "production":
+        return
+    token = presented_token(request.headers.get("authorization", ""))
+    if authenticate(token, services.api_tokens) is None:
+        raise api_error(
+            401,
+            "unauthenticated",
+            "the API documentation needs an API token (as the password)",
+            headers={"WWW-Authenticate": 'Basic realm="switchboard API", charset="UTF-8"'},
+        )

@@ -1,6 +1,6 @@
 """What every HTTP request passes before a route sees it, and every response on its way out.
 
-An ASGI middleware, outermost in the app:
+An ASGI middleware, outermost in the app (`EdgedApp`):
 
 - **A body limit.** Requests to the Twilio routes and the API may carry at most 64 KiB. A
   `Content-Length` over the limit is refused with 413 before a byte is read; a body that
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -41,6 +42,17 @@ HSTS = "max-age=31536000"
 
 def _limited(path: str) -> bool:
     return path.startswith(LIMITED_PREFIXES) and path not in UNREAD_PATHS
+
+
+class EdgedApp(FastAPI):
+    """FastAPI with the edge outside everything, so that even Starlette's own 500 page (from
+    its outermost middleware) gets the headers. `edge` wraps the built middleware stack."""
+
+    edge: Callable[[ASGIApp], ASGIApp] | None = None
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack = super().build_middleware_stack()
+        return self.edge(stack) if self.edge is not None else stack
 
 
 class Edge:

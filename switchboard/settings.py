@@ -9,9 +9,13 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from switchboard.access import DEVELOPMENT_DIGESTS, ApiToken, development_tokens
+
 DEV_SECRET = "development-only-not-secret"  # noqa: S105 - the documented development default
 DEV_TWILIO_TOKEN = "development-twilio-token"  # noqa: S105 - signs the simulator's requests
 DEFAULT_CONFIG = Path(__file__).parent / "municipalities" / "alver.yaml"
+PLACEHOLDER_ACCOUNT_SID = "AC" + "0" * 32
+MIN_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -24,7 +28,7 @@ class Settings(BaseSettings):
     config: Path = DEFAULT_CONFIG
     public_url: str = "http://127.0.0.1:8000"
     twilio_auth_token: str = DEV_TWILIO_TOKEN
-    twilio_account_sid: str = "AC" + "0" * 32
+    twilio_account_sid: str = PLACEHOLDER_ACCOUNT_SID
     secret_key: str = DEV_SECRET
     caller_key: str = DEV_SECRET
     sms_from: str = "Alver"
@@ -32,6 +36,8 @@ class Settings(BaseSettings):
     redis_timeout_seconds: float = Field(default=0.2, gt=0, le=1.0)
     breaker_open_seconds: float = Field(default=30.0, gt=0)
     stream: str = "switchboard:events"
+    # JSON: [{"name": ..., "role": ..., "department": ..., "sha256": ...}] (`switchboard token new`)
+    api_tokens: list[ApiToken] = Field(default_factory=list)
 
     @field_validator("public_url")
     @classmethod
@@ -44,27 +50,25 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _production_secrets(self) -> Settings:
         if self.env == "production":
-            defaults = {DEV_SECRET, DEV_TWILIO_TOKEN, ""}
-            weak = [
-                name
-                for name in ("secret_key", "caller_key", "twilio_auth_token")
-                if getattr(self, name) in defaults
-            ]
-            if self.caller_key == self.secret_key and "caller_key" not in weak:
-                weak.append("caller_key (must differ from secret_key)")
-            if weak:
+            problems = production_problems(self)
+            if problems:
                 raise ValueError(
-                    "production refuses default or empty secrets: "
-                    + ", ".join(f"SWITCHBOARD_{n.upper()}" for n in weak)
+                    "production refuses to start:" + "".join(f"\n  - {p}" for p in problems)
                 )
-            if not self.public_url.startswith("https://"):
-                raise ValueError("production needs an https:// SWITCHBOARD_PUBLIC_URL")
         return self
 
     @property
     def auth_tokens(self) -> list[str]:
         """All accepted webhook tokens: the primary first, then any in rotation."""
         return [t.strip() for t in self.twilio_auth_token.split(",") if t.strip()]
+
+    @property
+    def accepted_api_tokens(self) -> list[ApiToken]:
+        """The configured API tokens; in development with none configured, the public
+        development tokens (`switchboard.access.DEVELOPMENT_TOKENS`)."""
+        if self.api_tokens or self.env == "production":
+            return list(self.api_tokens)
+        return development_tokens()
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -86,3 +90,36 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def production_problems(settings: Settings) -> list[str]:
+    """Why these settings must not run in production; empty when they may."""
+    problems: list[str] = []
+    defaults = {DEV_SECRET, DEV_TWILIO_TOKEN, ""}
+    for name in ("secret_key", "caller_key"):
+        value: str = getattr(settings, name)
+        variable = f"SWITCHBOARD_{name.upper()}"
+        if value in defaults:
+            problems.append(f"{variable} is empty or the development default")
+        elif len(value) < MIN_KEY_LENGTH:
+            problems.append(f"{variable} is shorter than {MIN_KEY_LENGTH} characters")
+    if settings.caller_key == settings.secret_key:
+        problems.append("SWITCHBOARD_CALLER_KEY must differ from SWITCHBOARD_SECRET_KEY")
+    tokens = settings.auth_tokens
+    if not tokens:
+        problems.append("SWITCHBOARD_TWILIO_AUTH_TOKEN is empty")
+    if DEV_TWILIO_TOKEN in tokens:
+        problems.append(
+            "SWITCHBOARD_TWILIO_AUTH_TOKEN holds the public development token; "
+            "anyone could sign webhooks with it"
+        )
+    if settings.twilio_account_sid == PLACEHOLDER_ACCOUNT_SID:
+        problems.append("SWITCHBOARD_TWILIO_ACCOUNT_SID is the placeholder (AC and 32 zeros)")
+    public = [t.name for t in settings.api_tokens if t.sha256 in DEVELOPMENT_DIGESTS]
+    if public:
+        problems.append(
+            "SWITCHBOARD_API_TOKENS holds a public development token: " + ", ".join(public)
+        )
+    if not settings.public_url.startswith("https://"):
+        problems.append("SWITCHBOARD_PUBLIC_URL must be https://")
+    return problems

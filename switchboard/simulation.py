@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import secrets
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from switchboard.access import ApiToken, token_digest
 from switchboard.groundtruth import (
     INITIATORS,
     RETURN_KINDS,
@@ -82,8 +84,18 @@ def simulated_service(
         with EmbeddedRedis(base / "redis") as redis_server:
             database = database_url or f"sqlite:///{base / 'simulate.db'}"
             migrate(database)
+            # The simulated agents transfer through the API with a token of their own.
+            agent_token = secrets.token_urlsafe(32)
             settings = Settings(
-                var_dir=base, redis_url=redis_server.url, database_url=database, config=config_path
+                var_dir=base,
+                redis_url=redis_server.url,
+                database_url=database,
+                config=config_path,
+                api_tokens=[
+                    ApiToken(
+                        name="simulated agents", role="agent", sha256=token_digest(agent_token)
+                    )
+                ],
             )
             config = load_config(config_path)
             rest = SimulatedRest(
@@ -102,7 +114,10 @@ def simulated_service(
                         response = client.post(
                             f"/api/calls/{call_sid}/transfer",
                             json={"department": department},
-                            headers={"X-Simulated-Time": traffic.sim.now.isoformat()},
+                            headers={
+                                "X-Simulated-Time": traffic.sim.now.isoformat(),
+                                "Authorization": f"Bearer {agent_token}",
+                            },
                         )
                         return response.status_code
 

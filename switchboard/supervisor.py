@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from switchboard.access import DEVELOPMENT_TOKENS
+
 if TYPE_CHECKING:
     from switchboard.settings import Settings
 
@@ -309,6 +311,7 @@ def describe_service(
         "",
         "For operators:",
         *(f"  {label:<17} {local}{path}" for label, path in OPERATOR_PATHS.items()),
+        *_api_tokens(settings, local),
         "",
         "Try next:",
         *(f"  {step}" for step in NEXT_STEPS),
@@ -316,3 +319,15 @@ def describe_service(
         "Stop with Ctrl-C.",
     ]
     return "\n".join(rows)
+
+
+def _api_tokens(settings: Settings, local: str) -> list[str]:
+    """In development with no tokens configured: the public development tokens, one a role."""
+    if settings.env == "production" or settings.api_tokens:
+        return []
+    return [
+        "",
+        "Development API tokens (public; production refuses them):",
+        *(f"  {role:<17} {token}" for token, role in DEVELOPMENT_TOKENS.items()),
+        f"  e.g. curl -H 'Authorization: Bearer dev-manager-token' {local}/api/stats",
+    ]

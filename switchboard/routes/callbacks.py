@@ -8,18 +8,20 @@ has to dial it; it is the one place outside the callbacks table where it appears
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from switchboard.deps import ServicesDep
+from switchboard.deps import AgentDep, ServicesDep
+from switchboard.errors import COMMON_ERRORS, api_error, error_response
 from switchboard.models import Callback
-from switchboard.routes.calls import AgentDep
 
-router = APIRouter(prefix="/api/callbacks", tags=["callbacks"])
+ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+
+router = APIRouter(prefix="/api/callbacks", tags=["callbacks"], responses=COMMON_ERRORS)
 
 
 class CallbackPublic(BaseModel):
@@ -64,16 +66,22 @@ def list_callbacks(
 @router.post(
     "/{callback_id}",
     response_model=CallbackPublic,
-    responses={404: {"description": "no such callback"}, 409: {"description": "not pending"}},
+    responses={
+        404: error_response("no such callback"),
+        409: error_response("the callback is no longer pending"),
+    },
 )
 def update_callback(
-    callback_id: int, change: CallbackUpdate, services: ServicesDep, _agent: AgentDep
+    callback_id: Annotated[int, Path(ge=1, le=ID_MAX, description="the callback's id")],
+    change: CallbackUpdate,
+    services: ServicesDep,
+    _agent: AgentDep,
 ) -> CallbackPublic:
     """Mark a pending callback done or cancelled; it cannot be changed after that."""
     with Session(services.engine) as session, session.begin():
         row = session.get(Callback, callback_id)
         if row is None:
-            raise HTTPException(status_code=404, detail=f"no callback {callback_id}")
+            raise api_error(404, "unknown_callback", f"no callback {callback_id}")
         # Guarded in SQL too, so two agents marking the same callback cannot both win.
         marked = session.execute(
             update(Callback)
@@ -81,6 +89,6 @@ def update_callback(
             .values(status=change.status, done_at=datetime.now(UTC))
         )
         if marked.rowcount != 1:  # type: ignore[attr-defined]
-            raise HTTPException(status_code=409, detail=f"callback {callback_id} is {row.status}")
+            raise api_error(409, "callback_not_pending", f"callback {callback_id} is {row.status}")
         session.refresh(row)
         return _public(row)

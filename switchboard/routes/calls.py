@@ -16,70 +16,30 @@ Before the REST call, a marker keyed by the call is written to live state
 (`LiveState.mark_redirected`): if the caller was in a transfer's Dial, Twilio still requests
 that Dial's action after the redirect (§3.2), and the marker keeps it from counting as a bounce.
 
-Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}`, never a 500.
+Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}` (switchboard/errors.py),
+never a 500. Only the `agent` role may transfer.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import redis
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from twilio.base.exceptions import TwilioRestException
 
 from ivr.config import Language
 from ivr.phrases import describe_instant
-from switchboard.deps import ServicesDep
+from switchboard.deps import AgentDep, ServicesDep
+from switchboard.errors import COMMON_ERRORS, ApiErrorBody, api_error
 
 log = logging.getLogger(__name__)
 
-CALL_SID = re.compile(r"CA[0-9a-f]{32}")
+CALL_SID = r"^CA[0-9a-f]{32}$"
 NOT_IN_PROGRESS = 21220  # Twilio: "Call is not in-progress. Cannot redirect."
 NOT_FOUND = 20404
-
-
-class ApiError(BaseModel):
-    error: str = Field(description="a stable code, such as call_not_in_progress")
-    message: str = Field(description="what went wrong, for people")
-
-
-class ApiErrorBody(BaseModel):
-    detail: ApiError
-
-
-def api_error(status: int, error: str, message: str) -> HTTPException:
-    return HTTPException(status_code=status, detail={"error": error, "message": message})
-
-
-@dataclass(frozen=True)
-class Agent:
-    """Who asks. The console issue will fill this from its authentication."""
-
-    id: str
-
-
-def current_agent(services: ServicesDep) -> Agent:
-    """The agent behind the request.
-
-    No authentication exists yet: in development every request is the agent "development";
-    in production every request is refused (403) until a later issue configures agent
-    authentication here. Routes that act for an agent depend on this, so that change is one
-    place.
-    """
-    if services.settings.env == "development":
-        return Agent(id="development")
-    raise api_error(
-        403,
-        "agent_auth_not_configured",
-        "agent authentication is not configured; this API is refused in production until it is",
-    )
-
-
-AgentDep = Annotated[Agent, Depends(current_agent)]
 
 
 class TransferRequest(BaseModel):
@@ -101,7 +61,6 @@ class TransferStarted(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"model": ApiErrorBody, "description": "no agent (production without auth)"},
     404: {"model": ApiErrorBody, "description": "Twilio does not know the call"},
     409: {"model": ApiErrorBody, "description": "the call has ended, or the department is closed"},
     422: {"model": ApiErrorBody, "description": "not a call SID, or an unknown department"},
@@ -109,7 +68,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ApiErrorBody, "description": "live state (Redis) unavailable; nothing done"},
 }
 
-router = APIRouter(prefix="/api/calls", tags=["calls"])
+router = APIRouter(prefix="/api/calls", tags=["calls"], responses=COMMON_ERRORS)
 
 
 @router.post(
@@ -120,7 +79,9 @@ router = APIRouter(prefix="/api/calls", tags=["calls"])
     summary="Transfer a live call to a department (agent-initiated)",
 )
 def transfer_call(
-    call_sid: Annotated[str, Path(description="the caller's CallSid")],
+    call_sid: Annotated[
+        str, Path(description="the caller's CallSid: CA and 32 hex digits", pattern=CALL_SID)
+    ],
     body: TransferRequest,
     agent: AgentDep,
     services: ServicesDep,
@@ -128,8 +89,6 @@ def transfer_call(
 ) -> TransferStarted:
     """Send the caller to a department with the whisper; a refusal brings them back first in
     the returns queue. 202: Twilio took the redirect; the outcome follows in call events."""
-    if not CALL_SID.fullmatch(call_sid):
-        raise api_error(422, "invalid_call_sid", f"{call_sid!r} is not a call SID (CA + 32 hex)")
     ctx = services.ctx
     now = services.now(request)
     try:
@@ -154,8 +113,8 @@ def transfer_call(
             503, "live_state_unavailable", "cannot record the redirect; the call was not moved"
         ) from None
     _redirect(services, call_sid=call_sid, url=url)
-    log.info("agent %s transferred %s to %s", agent.id, call_sid, department.id)
-    return TransferStarted(call_sid=call_sid, department=department.id, step=step, agent=agent.id)
+    log.info("agent %s transferred %s to %s", agent.name, call_sid, department.id)
+    return TransferStarted(call_sid=call_sid, department=department.id, step=step, agent=agent.name)
 
 
 def _redirect(services: ServicesDep, *, call_sid: str, url: str) -> None:

@@ -7,18 +7,30 @@ projection never touches `reason`, so a tag survives late events.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from switchboard.deps import ServicesDep
+from switchboard.access import Principal
+from switchboard.deps import ServicesDep, allow
+from switchboard.errors import COMMON_ERRORS, api_error, error_response
 from switchboard.models import ReturnRecord
-from switchboard.routes.calls import AgentDep
 
-router = APIRouter(prefix="/api/returns", tags=["returns"])
+router = APIRouter(prefix="/api/returns", tags=["returns"], responses=COMMON_ERRORS)
+
+# Agents tag returns as they take them; managers and department leads review them. A
+# department lead sees and tags only the returns to their own department.
+ReviewerDep = Annotated[Principal, Depends(allow("agent", "manager", "department_lead"))]
+
+
+def _visible(query: Select[ReturnRecord], who: Principal) -> Select[ReturnRecord]:
+    if who.role == "department_lead":
+        return query.where(ReturnRecord.department == who.department)
+    return query
+
 
 Reason = Literal[
     "wrong_department", "no_answer", "department_closed", "wanted_switchboard", "other"
@@ -50,13 +62,13 @@ def _public(row: ReturnRecord) -> ReturnPublic:
 @router.get("", response_model=list[ReturnPublic])
 def list_returns(
     services: ServicesDep,
-    _agent: AgentDep,
+    who: ReviewerDep,
     hours: int = Query(default=24, ge=1, le=24 * 31, description="how far back to look"),
     untagged: bool = Query(default=False, description="only returns without a reason yet"),
 ) -> list[ReturnPublic]:
     """Recent returns, newest first."""
     since = datetime.now(UTC) - timedelta(hours=hours)
-    query = select(ReturnRecord).where(ReturnRecord.detected_at >= since)
+    query = _visible(select(ReturnRecord).where(ReturnRecord.detected_at >= since), who)
     if untagged:
         query = query.where(ReturnRecord.reason.is_(None))
     with Session(services.engine) as session:
@@ -67,16 +79,17 @@ def list_returns(
 @router.post(
     "/{transfer_id}",
     response_model=ReturnPublic,
-    responses={404: {"description": "no such return"}},
+    responses={404: error_response("no such return (or not one this token may see)")},
 )
 def tag_return(
-    transfer_id: str, update: ReasonUpdate, services: ServicesDep, _agent: AgentDep
+    transfer_id: str, update: ReasonUpdate, services: ServicesDep, who: ReviewerDep
 ) -> ReturnPublic:
     """Tag why the caller came back; tagging again replaces the reason."""
+    query = _visible(select(ReturnRecord).where(ReturnRecord.transfer_id == transfer_id), who)
     with Session(services.engine) as session, session.begin():
-        row = session.get(ReturnRecord, transfer_id)
+        row = session.scalars(query).one_or_none()
         if row is None:
-            raise HTTPException(status_code=404, detail=f"no return for transfer {transfer_id}")
+            raise api_error(404, "unknown_return", f"no return for transfer {transfer_id}")
         row.reason = update.reason
         row.tagged_at = datetime.now(UTC)
         session.flush()

@@ -12,12 +12,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, create_model
 
-from switchboard.deps import ServicesDep
+from switchboard.access import Principal
+from switchboard.deps import ServicesDep, allow
+from switchboard.errors import COMMON_ERRORS, api_error
 from switchboard.figures import (
     AfterHoursFigures,
     CallbackFigures,
@@ -35,6 +37,9 @@ from switchboard.glossary import TERMS, glossary_html
 from switchboard.stats import SERVICE_LEVEL_SECONDS, report
 
 router = APIRouter(tags=["stats"])
+
+# A department lead reads the figures of transfers to their own department only.
+StatsReaderDep = Annotated[Principal, Depends(allow("agent", "manager", "department_lead"))]
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 400  # a year's report and then some; beyond that, ask in pieces
@@ -124,20 +129,26 @@ class TermOut(BaseModel):
     "/api/stats",
     response_model=StatsOut,
     summary="Switchboard statistics for a window",
+    responses=COMMON_ERRORS,
     description=(
         "Calls, queue visits (service level, ASA, abandons), transfers and returns, after-hours "
         "calls, callbacks and SMS for `[from, to)`, optionally grouped. `from` and `to` take a "
         "date (local midnight) or an ISO 8601 time; without a zone they are local time "
-        "(Europe/Oslo). Default: the last 7 days. Every number links to its definition."
+        "(Europe/Oslo). `from` must be before `to`, at most 400 days apart. Default: the last 7 "
+        "days. Every number links to its definition."
     ),
 )
 def get_stats(
     request: Request,
     services: ServicesDep,
+    who: StatsReaderDep,
     start: Annotated[
-        str | None, Query(alias="from", description="window start; default: 7 days before `to`")
+        date | datetime | None,
+        Query(alias="from", description="window start; default: 7 days before `to`"),
     ] = None,
-    end: Annotated[str | None, Query(alias="to", description="window end; default: now")] = None,
+    end: Annotated[
+        date | datetime | None, Query(alias="to", description="window end; default: now")
+    ] = None,
     group_by: Annotated[Grouping | None, Query(description="how to split the figures")] = None,
     department: Annotated[
         str | None, Query(description="transfers to this department id only")
@@ -153,9 +164,13 @@ def get_stats(
     ] = SERVICE_LEVEL_SECONDS,
 ) -> dict[str, Any]:
     config = services.ctx.config
+    if who.role == "department_lead":
+        if department not in (None, who.department):
+            raise api_error(403, "forbidden", f"this token may see department {who.department}")
+        department = who.department
     zone = config.zone
-    until = _instant("to", end, zone) if end else services.now(request)
-    since = _instant("from", start, zone) if start else until - timedelta(days=DEFAULT_DAYS)
+    until = _instant(end, zone) if end else services.now(request)
+    since = _instant(start, zone) if start else until - timedelta(days=DEFAULT_DAYS)
     if since >= until:
         _invalid("from", start, "`from` must be before `to`")
     if until - since > timedelta(days=MAX_DAYS):
@@ -199,18 +214,11 @@ def _invalid(name: str, value: Any, message: str) -> None:
     )
 
 
-def _instant(name: str, text: str, zone: ZoneInfo) -> datetime:
+def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
     """A date is local midnight; a time without an offset is local time."""
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), tzinfo=zone).astimezone(UTC)
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        _invalid(
-            name, text, "not a date or time; use ISO 8601, e.g. 2026-11-25 or 2026-11-25T09:00"
-        )
-        raise  # unreachable: _invalid raises
-    local = parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
+    if not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=zone).astimezone(UTC)
+    local = value if value.tzinfo is not None else value.replace(tzinfo=zone)
     return local.astimezone(UTC)
 
 

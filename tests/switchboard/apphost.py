@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
+from switchboard.access import ROLES, ApiToken, Role, token_digest
 from switchboard.app import create_app
 from switchboard.db import migrate
 from switchboard.settings import Settings
@@ -17,6 +18,26 @@ PUBLIC = "https://ivr.alver.example"
 TOKEN = "test-auth-token"
 CALL_SID = "CA" + "a" * 32
 ACCOUNT = "AC" + "b" * 32
+# One API token per role; the department lead heads byggesak.
+API_TOKENS: dict[Role, str] = {role: f"test-{role}-token" for role in ROLES}
+LEAD_DEPARTMENT = "byggesak"
+
+
+def api_token_entries() -> list[ApiToken]:
+    return [
+        ApiToken(
+            name=f"test {role}",
+            role=role,
+            department=LEAD_DEPARTMENT if role == "department_lead" else None,
+            sha256=token_digest(token),
+        )
+        for role, token in API_TOKENS.items()
+    ]
+
+
+def auth(role: Role) -> dict[str, str]:
+    """The Authorization header of the test token for `role`."""
+    return {"Authorization": f"Bearer {API_TOKENS[role]}"}
 
 
 def make_settings(tmp_path: Path, redis_url: str, **overrides: object) -> Settings:
@@ -31,9 +52,21 @@ def make_settings(tmp_path: Path, redis_url: str, **overrides: object) -> Settin
         "twilio_account_sid": ACCOUNT,
         "caller_key": "test-caller-key",
         "breaker_open_seconds": 30.0,
+        "api_tokens": api_token_entries(),
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def production_settings(tmp_path: Path, redis_url: str, **overrides: object) -> Settings:
+    """Settings that production accepts: https, long distinct keys, a real-looking account."""
+    values: dict[str, object] = {
+        "env": "production",
+        "secret_key": "s" * 32,
+        "caller_key": "c" * 32,
+    }
+    values.update(overrides)
+    return make_settings(tmp_path, redis_url, **values)
 
 
 def make_app(settings: Settings, client: redis.Redis | None = None) -> FastAPI:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import make_app, make_settings
+from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
 from switchboard.calltrial import simulator_for
@@ -21,7 +21,7 @@ from workers.ingest import Ingestor
 def service(tmp_path, redis_url, redis_client):
     settings = make_settings(tmp_path, redis_url)
     app = make_app(settings)
-    with TestClient(app) as client:
+    with TestClient(app, headers=auth("agent")) as client:
         yield client, settings, app.state.services.ctx.config, redis_client
 
 

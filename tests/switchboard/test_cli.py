@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from switchboard.cli import build_parser
 from switchboard.settings import DEFAULT_CONFIG
+from tests.fixtures.cli import run_cli
 
 ALVER = DEFAULT_CONFIG.read_text(encoding="utf-8")
 # Helse og omsorg (departments[2]) opens 08:00-15:30 on Mondays; turn that interval around.
 BROKEN_HOURS = ALVER.replace('{mon: "08:00-15:30"', '{mon: "14:00-09:00"', 1)
 HOURS_ERROR = "departments[2].hours.mon[0]: end 09:00 must be after start 14:00"
-
-
-def run_cli(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    # A clean slate: the developer's own SWITCHBOARD_* variables must not change the outcome.
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    clean.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "switchboard", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=clean,
-        timeout=60,
-        check=False,
-    )
 
 
 def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[str]:

@@ -8,14 +8,20 @@ stream's length, the spool directory and the signature-failure count.
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-import uvicorn
-from apphost import PUBLIC, TOKEN, inbound_params, make_settings, signed_post
+from apphost import (
+    PUBLIC,
+    TOKEN,
+    auth,
+    inbound_params,
+    make_settings,
+    production_settings,
+    signed_post,
+)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
@@ -23,7 +29,7 @@ from twilio.request_validator import RequestValidator
 
 from switchboard.app import create_app
 from switchboard.edge import BODY_LIMIT
-from tests.fixtures.localhost import free_port, wait_for
+from tests.fixtures.localhost import serving
 
 OPEN = "2026-11-25T10:00:00+00:00"  # a Wednesday, 11:00 in Oslo: the switchboard is open
 STREAM = "switchboard:events"
@@ -227,18 +233,8 @@ def test_a_verified_request_whose_step_fails_hears_the_error_path(
 
 @pytest.fixture
 def live_port(app) -> Iterator[int]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started, what="uvicorn started")
-    try:
+    with serving(app) as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _status_line(sock: socket.socket) -> str:
@@ -302,7 +298,21 @@ def test_html_may_load_only_from_the_service_itself(client):
 
 
 def test_production_adds_hsts(tmp_path, redis_url):
-    settings = make_settings(tmp_path, redis_url, env="production", secret_key="s" * 40)
+    settings = production_settings(tmp_path, redis_url)
     with TestClient(create_app(settings, simulated_clock=True)) as client:
         response = client.get("/healthz")
     assert response.headers["strict-transport-security"].startswith("max-age=31536000")
+
+
+def test_even_a_server_error_carries_the_headers(app, tmp_path):
+    # The database loses a table under the running service: Starlette's own 500 page, which
+    # comes from its outermost middleware, still passes through the edge.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "switchboard.db") as connection:
+        connection.execute("DROP TABLE returns")
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/api/returns", headers=auth("agent"))
+    assert response.status_code == 500
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import make_app, make_settings
+from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
 from ivr.events import Event
@@ -23,7 +23,7 @@ def service(tmp_path, redis_url, redis_client):
     engine = make_engine(settings.sqlalchemy_url)
     ingestor = Ingestor.from_settings(settings, redis=redis_client, engine=engine)
     ingestor.ensure_group()
-    with TestClient(app) as client:
+    with TestClient(app, headers=auth("agent")) as client:
         yield client, settings, app.state.services.ctx.config, ingestor
     engine.dispose()
 

@@ -95,6 +95,10 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
             redis.close()
         call = play_a_call(f"http://127.0.0.1:{port}")
         assert "Velkomen til Alver kommune." in call.transcript_text()
+        # The API wants a token even in development; the banner's development token works.
+        stats = f"http://127.0.0.1:{port}/api/stats"
+        assert status(stats) == 401
+        assert status(stats, {"Authorization": "Bearer dev-manager-token"}) == 200
         database = create_engine(f"sqlite:///{var / 'switchboard.db'}")
         try:
             wait_for(
@@ -115,6 +119,7 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     assert f"http://127.0.0.1:{port}/twilio/voice" in stdout
     assert f"http://127.0.0.1:{port}/healthz" in stdout
     assert "switchboard try-call --press 1" in stdout
+    assert "dev-manager-token" in stdout
     assert (var / "switchboard.db").exists(), "serve applies the migrations"
     assert status(f"http://127.0.0.1:{port}/healthz") is None, "the web server stopped"
     assert not (var / "redis.sock").exists(), "the embedded Redis stopped with the service"

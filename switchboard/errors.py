@@ -1,0 +1,97 @@
+"""The API's one error shape, `{"detail": {"error": <code>, "message": <text>}}`, for every
+refusal: our own, FastAPI's validation errors (422), a body that is not JSON (400), and
+Starlette's (404, 405).
+
+A client reads `error`, a stable code, and shows `message` to people; the OpenAPI document
+describes every one of them with `ApiErrorBody`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class ApiError(BaseModel):
+    error: str = Field(description="a stable code, such as call_not_in_progress")
+    message: str = Field(description="what went wrong, for people")
+
+
+class ApiErrorBody(BaseModel):
+    detail: ApiError
+
+
+def api_error(
+    status: int, error: str, message: str, *, headers: dict[str, str] | None = None
+) -> HTTPException:
+    return HTTPException(
+        status_code=status, detail={"error": error, "message": message}, headers=headers
+    )
+
+
+def error_response(description: str) -> dict[str, Any]:
+    """An entry of a route's `responses`, in the shared shape."""
+    return {"model": ApiErrorBody, "description": description}
+
+
+# Every API route may answer these; `install_error_handlers` documents them on each.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: error_response("the body is not valid JSON"),
+    401: error_response("no valid API token"),
+    403: error_response("the token's role may not do this"),
+    413: error_response("the body is over 64 KiB"),
+    422: error_response("a parameter or the body is not valid; the message names it"),
+}
+
+_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    """`query parameter 'from'`, `body field 'department'`, `the body`.
+
+    A parameter's location is its name alone: pydantic adds the member of a union that failed
+    (`from.date`, `from.datetime`), which says nothing to the person reading it.
+    """
+    parts = [str(part) for part in loc]
+    kinds = {"query": "query parameter", "path": "path parameter", "header": "header"}
+    if parts and parts[0] in kinds and len(parts) > 1:
+        return f"{kinds[parts[0]]} {parts[1]!r}"
+    if parts and parts[0] == "body":
+        return f"body field {'.'.join(parts[1:])!r}" if len(parts) > 1 else "the body"
+    return ".".join(parts)
+
+
+async def _validation(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return JSONResponse(
+            {"detail": {"error": "invalid_json", "message": "the body is not valid JSON"}},
+            status_code=400,
+        )
+    first: dict[str, str] = {}  # one message per location, the first
+    for error in errors:
+        first.setdefault(_location(error.get("loc", ())), str(error.get("msg", "invalid")))
+    message = "; ".join(f"{where}: {what}" for where, what in first.items())
+    return JSONResponse(
+        {"detail": {"error": "invalid_request", "message": message}}, status_code=422
+    )
+
+
+async def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail: Any = exc.detail
+    if not (isinstance(detail, dict) and {"error", "message"} <= detail.keys()):
+        code = _CODES.get(exc.status_code, f"http_{exc.status_code}")
+        detail = {"error": code, "message": str(detail)}
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
