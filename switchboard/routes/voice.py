@@ -14,11 +14,12 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.routing import APIRoute
 
-from ivr.call import Reply, Turn
+from ivr.call import PinFailed, Reply, Turn
 from ivr.fallback import error_reply, fallback_twiml
 from ivr.status import call_status, transfer_status
 from ivr.steps import STEPS, Step
 from switchboard.deps import ServicesDep, TwilioTurn, get_services, make_turn
+from switchboard.metrics import WebMetrics
 from switchboard.routes.metrics import count_bad_fallback_signature, web_metrics
 
 log = logging.getLogger(__name__)
@@ -68,9 +69,12 @@ async def _error_response(request: Request) -> Response:
         return twiml_response(fallback_twiml(services.ctx.config))
 
 
-def respond(services: ServicesDep, turn: Turn, reply: Reply) -> Response:
+def respond(services: ServicesDep, metrics: WebMetrics, turn: Turn, reply: Reply) -> Response:
     services.live.apply(reply.changes, at=turn.at)
     services.events.append(reply.events)
+    wrong_pins = sum(isinstance(change, PinFailed) for change in reply.changes)
+    if wrong_pins:
+        metrics.agent_pin_failures.inc(wrong_pins)
     return twiml_response(reply.xml())
 
 
@@ -78,8 +82,8 @@ router = APIRouter(prefix="/twilio", route_class=VoiceRoute, tags=["twilio"])
 
 
 def _register(path: str, step: Step) -> None:
-    def handler(turn: TwilioTurn, services: ServicesDep) -> Response:
-        return respond(services, turn, step(services.ctx, turn))
+    def handler(request: Request, turn: TwilioTurn, services: ServicesDep) -> Response:
+        return respond(services, web_metrics(request), turn, step(services.ctx, turn))
 
     name = path.strip("/").replace("/", "_")
     router.add_api_route(
