@@ -1,7 +1,18 @@
-"""The agent side: an agent's phone or SIP client calls the agent URL and takes the next
+"""The agent side: an agent's phone or Twilio Client calls the agent URL and takes the next
 caller, returned callers first (see `ivr.queue` for why two queues).
 
-The agent is checked against the configured allowlist, and against a PIN when one is set.
+Who gets in is the roster's business (`ivr.roster`): a Twilio Client identity by its `From`
+alone; a phone agent by its number and then its PIN, checked by `Context.pin_matches` against
+the agent's `pin_hash`. A phone agent without a `pin_hash` gets in by caller ID alone, which
+anyone can forge: development allows it, production refuses to start (`open_by_caller_id`).
+
+Wrong PINs: `pin_limits.attempts_per_call` tries per call, then a hang-up; each wrong PIN is a
+`PinFailed` change, counted per caller pseudonym in live state. Once a caller has
+`max_failures` there, every call from them hears a refusal and is hung up, even with the right
+PIN, until the window has passed. When live state cannot tell (`pin_failures` is None: Redis is
+down), the PIN is still checked and the per-call limit still holds, but nothing is counted:
+agents keep working through a Redis outage, and a guesser still gets only a few tries a call.
+
 After each conversation, or when the idle Dial times out, the Dial action asks again, so an
 agent stays ready until they hang up.
 """
@@ -10,57 +21,98 @@ from __future__ import annotations
 
 from twilio.twiml.voice_response import Dial, Gather
 
-from ivr.call import TWILIO_QUEUES, Context, QueueName, Reply, Turn
+from ivr.call import TWILIO_QUEUES, Context, PinFailed, QueueName, Reply, Turn
+from ivr.config import Config
 from ivr.prompts import say
 
 
-def is_agent(ctx: Context, caller: str) -> bool:
-    return caller in ctx.config.switchboard.agents.numbers
+def open_by_caller_id(config: Config) -> list[str]:
+    """The ids of the agents who get in by caller ID alone: phone agents without a pin_hash."""
+    agents = config.switchboard.agents.roster
+    return [a.id for a in agents if a.number is not None and a.pin_hash is None]
 
 
-def _deny(ctx: Context, reply: Reply) -> Reply:
+def _refuse(ctx: Context, reply: Reply, prompt_id: str) -> Reply:
     lang = ctx.config.municipality.default_language
-    ctx.speak(reply.twiml, say("agent_denied", lang), lang)
+    ctx.speak(reply.twiml, say(prompt_id, lang), lang)
     reply.twiml.hangup()
     return reply
 
 
-def agent_entry(ctx: Context, turn: Turn) -> Reply:
-    reply = Reply()
-    if not is_agent(ctx, turn.caller):
-        return _deny(ctx, reply)
-    pin = ctx.config.switchboard.agents.pin
-    if pin is None:
-        connect(ctx, turn, reply)
-        return reply
+def _locked_out(ctx: Context, turn: Turn) -> bool:
+    failures = turn.live.pin_failures  # None: live state cannot tell, so nobody is locked out
+    limit = ctx.config.switchboard.agents.pin_limits.max_failures
+    return failures is not None and failures >= limit
+
+
+def _ask_pin(ctx: Context, turn: Turn, reply: Reply, *, attempt: int) -> None:
     lang = ctx.config.municipality.default_language
-    action = ctx.url("/twilio/agent/pin", turn)
-    gather = Gather(input="dtmf", num_digits=len(pin), timeout=8, action=action)
+    action = ctx.url("/twilio/agent/pin", turn, n=attempt)
+    # No numDigits: PINs differ in length, so the agent ends with # (or the timeout does).
+    gather = Gather(input="dtmf", finish_on_key="#", timeout=8, action=action)
     ctx.speak(gather, say("agent_pin", lang), lang)
     reply.twiml.append(gather)
-    reply.twiml.redirect(action)
+    reply.twiml.redirect(action)  # silence: the same step, with no Digits
+
+
+def agent_entry(ctx: Context, turn: Turn) -> Reply:
+    reply = Reply()
+    agent = ctx.config.switchboard.agents.find(turn.caller)
+    if agent is None:
+        return _refuse(ctx, reply, "agent_denied")
+    if agent.pin_hash is None:
+        connect(ctx, turn, reply)
+        return reply
+    if _locked_out(ctx, turn):
+        return _refuse(ctx, reply, "agent_locked_out")
+    _ask_pin(ctx, turn, reply, attempt=1)
     return reply
 
 
 def agent_pin(ctx: Context, turn: Turn) -> Reply:
+    """The PIN Gather's action: connect on the right PIN, else count it and ask again."""
     reply = Reply()
-    pin = ctx.config.switchboard.agents.pin
-    if not is_agent(ctx, turn.caller):
-        return _deny(ctx, reply)
-    if pin is not None and turn.get("Digits") != pin:
-        lang = ctx.config.municipality.default_language
-        ctx.speak(reply.twiml, say("agent_wrong_pin", lang), lang)
-        reply.twiml.hangup()
+    agent = ctx.config.switchboard.agents.find(turn.caller)
+    if agent is None:
+        return _refuse(ctx, reply, "agent_denied")
+    if agent.pin_hash is None:
+        connect(ctx, turn, reply)
         return reply
-    connect(ctx, turn, reply)
+    if _locked_out(ctx, turn):
+        return _refuse(ctx, reply, "agent_locked_out")  # before the PIN is even looked at
+    digits = turn.get("Digits")
+    if digits and ctx.pin_matches(agent.pin_hash, digits):
+        connect(ctx, turn, reply)
+        return reply
+    return _wrong_pin(ctx, turn, reply, counted=bool(digits))
+
+
+def _wrong_pin(ctx: Context, turn: Turn, reply: Reply, *, counted: bool) -> Reply:
+    """A wrong PIN (`counted`) or none at all: either way one of the call's attempts."""
+    limits = ctx.config.switchboard.agents.pin_limits
+    lang = ctx.config.municipality.default_language
+    if counted:
+        reply.changes.append(PinFailed(turn.caller_id, window_seconds=limits.window_minutes * 60))
+        ctx.speak(reply.twiml, say("agent_wrong_pin", lang), lang)
+        failures = turn.live.pin_failures
+        if failures is not None and failures + 1 >= limits.max_failures:
+            return _refuse(ctx, reply, "agent_locked_out")
+    attempt = max(1, turn.number("n", 1))
+    if attempt >= limits.attempts_per_call:
+        return _refuse(ctx, reply, "agent_pin_attempts_used")
+    _ask_pin(ctx, turn, reply, attempt=attempt + 1)
     return reply
 
 
 def agent_next(ctx: Context, turn: Turn) -> Reply:
-    """The agent's Dial action: after a conversation or an idle timeout, take the next one."""
+    """The agent's Dial action: after a conversation or an idle timeout, take the next one.
+
+    Only Twilio fetches this URL, and only from the TwiML `connect` returned after the agent
+    got in (requests are signed), so it checks the roster but does not ask for the PIN again.
+    """
     reply = Reply()
-    if not is_agent(ctx, turn.caller):
-        return _deny(ctx, reply)
+    if ctx.config.switchboard.agents.find(turn.caller) is None:
+        return _refuse(ctx, reply, "agent_denied")
     if turn.get("CallStatus") in {"completed", "canceled"}:
         return reply  # the agent hung up
     connect(ctx, turn, reply)

@@ -7,7 +7,7 @@ applies `Reply.changes` to live state, and renders `Reply.twiml`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
@@ -34,6 +34,8 @@ class LiveView:
     returns_waiting: int | None = None
     leave_reason: str | None = None
     redirected: bool = False
+    # Wrong agent PINs from this caller (by pseudonym) in the current window (ivr.agent).
+    pin_failures: int | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,16 @@ class SetLeaveReason:
     reason: Literal["callback_number", "closing"]
 
 
-Change = MarkAccepted | QueueJoin | QueueLeave | SetLeaveReason
+@dataclass(frozen=True)
+class PinFailed:
+    """A wrong PIN on the agent line: count it for the caller (a pseudonym, never the number)
+    until `window_seconds` pass without another."""
+
+    caller_id: str
+    window_seconds: int
+
+
+Change = MarkAccepted | QueueJoin | QueueLeave | SetLeaveReason | PinFailed
 
 
 @dataclass
@@ -101,11 +112,19 @@ class Reply:
         return str(self.twiml.to_xml())
 
 
+def no_pin_matches(pin_hash: str, pin: str) -> bool:
+    """The default PIN check: refuses every PIN, so a context built without one is shut."""
+    return False
+
+
 @dataclass(frozen=True)
 class Context:
     config: Config
     hours: Hours
     public_url: str
+    # Whether `pin` (the keys an agent pressed) matches `pin_hash` (from the roster). The flow
+    # stays free of crypto libraries: the app injects the argon2 check (switchboard/pins.py).
+    pin_matches: Callable[[str, str], bool] = no_pin_matches
 
     def url(self, path: str, turn: Turn | None = None, **params: str | int) -> str:
         """An absolute URL for Twilio, carrying the language and the next step counter."""

@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+from ivr.fields import PhoneNumber, Strict
+from ivr.roster import Agents
 
 Language = Literal["nn", "nb", "en"]
 LANGUAGES: tuple[Language, ...] = ("nn", "nb", "en")
@@ -31,7 +31,6 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 SWITCHBOARD = "switchboard"
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _INTERVAL = re.compile(r"^(\d{2}):(\d{2})\s*-\s*(\d{2}):(\d{2})$")
 
 
@@ -43,11 +42,7 @@ class ConfigError(ValueError):
         self.errors = errors
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Interval(_Strict):
+class Interval(Strict):
     """An opening interval within one local day, [start, end)."""
 
     start: time
@@ -87,7 +82,7 @@ def _as_intervals(value: object) -> object:
 Intervals = Annotated[list[Interval], Field(default_factory=list)]
 
 
-class WeeklyHours(_Strict):
+class WeeklyHours(Strict):
     """Opening intervals per weekday. A missing day is closed."""
 
     mon: Intervals
@@ -118,7 +113,7 @@ class WeeklyHours(_Strict):
         return intervals
 
 
-class Text(_Strict):
+class Text(Strict):
     """A text in all three languages. Nynorsk is required; the others fall back to it."""
 
     nn: str
@@ -129,7 +124,7 @@ class Text(_Strict):
         return getattr(self, language) or self.nn
 
 
-class SpecialDay(_Strict):
+class SpecialDay(Strict):
     """Hours that replace the weekly schedule on one day.
 
     Either a fixed `date`, a recurring `month_day` ("12-24"), or a named `rule` that the hours
@@ -172,7 +167,7 @@ class SpecialDay(_Strict):
         return self
 
 
-class Closure(_Strict):
+class Closure(Strict):
     """A temporary closure between two local instants, with its own message."""
 
     start: datetime
@@ -187,14 +182,14 @@ class Closure(_Strict):
         return self
 
 
-class ClosedNow(_Strict):
+class ClosedNow(Strict):
     """The immediate override: when active, the switchboard is closed with its own message."""
 
     active: bool = False
     message: Text | None = None
 
 
-class Calendar(_Strict):
+class Calendar(Strict):
     holiday_country: str = "NO"
     holiday_subdivision: str | None = None
     special_days: list[SpecialDay] = Field(default_factory=list)
@@ -202,7 +197,7 @@ class Calendar(_Strict):
     closed_now: ClosedNow = Field(default_factory=ClosedNow)
 
 
-class Keywords(_Strict):
+class Keywords(Strict):
     nn: list[str] = Field(default_factory=list)
     nb: list[str] = Field(default_factory=list)
     en: list[str] = Field(default_factory=list)
@@ -211,21 +206,12 @@ class Keywords(_Strict):
         return [*self.nn, *self.nb, *self.en]
 
 
-def _e164(value: str) -> str:
-    if not E164.match(value):
-        raise ValueError(f"{value!r} is not an E.164 number like +4756375000")
-    return value
-
-
-PhoneNumber = Annotated[str, AfterValidator(_e164)]
-
-
-class OnCall(_Strict):
+class OnCall(Strict):
     number: PhoneNumber
     description: Text
 
 
-class Department(_Strict):
+class Department(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     key: Annotated[str, Field(pattern=r"^[0-9]$")]
     name: Text
@@ -236,30 +222,21 @@ class Department(_Strict):
     self_service_url: str | None = None
 
 
-class Reception(_Strict):
+class Reception(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: str
     address: str | None = None
     hours: WeeklyHours
 
 
-class Queue(_Strict):
+class Queue(Strict):
     max_wait_seconds: Annotated[int, Field(ge=30)] = 300
     closing_grace_seconds: Annotated[int, Field(ge=0)] = 600
     seconds_per_position: Annotated[int, Field(ge=10)] = 90
     announce_every_seconds: Annotated[int, Field(ge=10)] = 30
 
 
-class Agents(_Strict):
-    """Who may take callers through the agent URL: their phones or SIP identities."""
-
-    numbers: list[str] = Field(default_factory=list)
-    pin: Annotated[str, Field(pattern=r"^\d{4,8}$")] | None = None
-    # How long an idle agent waits on one queue before the service looks again for returns.
-    idle_dial_seconds: Annotated[int, Field(ge=5, le=600)] = 20
-
-
-class Transfer(_Strict):
+class Transfer(Strict):
     dial_timeout_seconds: Annotated[int, Field(ge=5, le=600)] = 25
     whisper_timeout_seconds: Annotated[int, Field(ge=3, le=30)] = 8
     # The loop guard: after this many IVR transfers in one call, a person at the switchboard
@@ -267,7 +244,7 @@ class Transfer(_Strict):
     max_automatic_per_call: Annotated[int, Field(ge=1, le=10)] = 2
 
 
-class Switchboard(_Strict):
+class Switchboard(Strict):
     hours: WeeklyHours
     # The fallback dials this fixed number when our service cannot answer (a desk phone or
     # a backup line; never the main number, which would loop back to the failing service).
@@ -277,7 +254,7 @@ class Switchboard(_Strict):
     transfer: Transfer = Field(default_factory=Transfer)
 
 
-class Voice(_Strict):
+class Voice(Strict):
     """Twilio has no Nynorsk voice: nn and nb are spoken by a Norwegian (nb-NO) voice."""
 
     language: str = "nb-NO"
@@ -294,7 +271,7 @@ MenuTarget = Annotated[
 ]
 
 
-class Menus(_Strict):
+class Menus(Strict):
     """The key maps. `open` applies while the switchboard is open, `closed` when it is not."""
 
     open: dict[str, MenuTarget]
@@ -309,7 +286,7 @@ class Menus(_Strict):
         return value
 
 
-class Municipality(_Strict):
+class Municipality(Strict):
     name: str
     main_number: PhoneNumber
     timezone: str = "Europe/Oslo"
@@ -327,7 +304,7 @@ class Municipality(_Strict):
         return value
 
 
-class Config(_Strict):
+class Config(Strict):
     municipality: Municipality
     voice: Voice = Field(default_factory=Voice)
     calendar: Calendar = Field(default_factory=Calendar)
@@ -386,6 +363,7 @@ class Config(_Strict):
         targets = set(self.menus.open.values())
         if "switchboard" not in targets:
             errors.append("menus.open: no key leads to the switchboard")
+        errors += self.switchboard.agents.conflicts(where="switchboard.agents")
         services = self.service_ids()
         for i, day in enumerate(self.calendar.special_days):
             for s in day.services or []:

@@ -299,14 +299,28 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "en": "This number does not have access to the switchboard.",
     },
     "agent_pin": {
-        "nn": "Tast PIN-koden din.",
-        "nb": "Tast PIN-koden din.",
-        "en": "Enter your PIN.",
+        "nn": "Tast PIN-koden din, og avslutt med firkant.",
+        "nb": "Tast PIN-koden din, og avslutt med firkant.",
+        "en": "Enter your PIN, then press the hash key.",
     },
     "agent_wrong_pin": {
         "nn": "Feil PIN-kode.",
         "nb": "Feil PIN-kode.",
         "en": "Wrong PIN.",
+    },
+    "agent_pin_attempts_used": {
+        "nn": "Du har brukt opp forsøka i denne samtalen. Ha det.",
+        "nb": "Du har brukt opp forsøkene i denne samtalen. Ha det.",
+        "en": "You have used up your attempts on this call. Goodbye.",
+    },
+    "agent_locked_out": {
+        "nn": (
+            "Det har kome for mange feil PIN-kodar frå dette nummeret. Prøv igjen seinare. Ha det."
+        ),
+        "nb": (
+            "Det har kommet for mange feil PIN-koder fra dette nummeret. Prøv igjen senere. Ha det."
+        ),
+        "en": "There have been too many wrong PINs from this number. Try again later. Goodbye.",
     },
     "agent_returns_first": {
         "nn": "Innringar som kjem i retur frå ei avdeling.",

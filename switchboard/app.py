@@ -1,7 +1,8 @@
 """The ASGI app: `switchboard.app:app`, built by `create_app()`.
 
 Everything is built here, not at import of the other modules: the municipality config (the
-app refuses to start on an invalid one), the opening-hours calendar, the Redis client with
+app refuses to start on an invalid one, and in production on one that lets agents in by caller
+ID alone), the argon2 PIN check the flow gets, the opening-hours calendar, the Redis client with
 web timeouts, the event log with its spool, live state and the database engine.
 """
 
@@ -27,6 +28,7 @@ from switchboard.errors import install_error_handlers
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.metrics import WebMetrics
+from switchboard.pins import pin_matches, require_agent_pins
 from switchboard.redis_client import web_redis
 from switchboard.routes import callbacks, calls, health, metrics, returns, stats, voice
 from switchboard.routes.docs import mount_docs
@@ -59,11 +61,19 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     config = config or load_config(settings.config)
+    warning = require_agent_pins(config, env=settings.env)  # raises in production
+    if warning:
+        log.warning("%s", warning)
     client = redis_client or web_redis(settings)
     events = EventLog.from_settings(settings, redis=client)
     services = Services(
         settings=settings,
-        ctx=Context(config=config, hours=Hours(config), public_url=settings.public_url),
+        ctx=Context(
+            config=config,
+            hours=Hours(config),
+            public_url=settings.public_url,
+            pin_matches=pin_matches,
+        ),
         events=events,
         live=LiveState(
             client, available=lambda: events.state != "open", on_failure=events.report_failure

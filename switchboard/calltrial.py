@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ivr.config import Config
+from ivr.roster import Agent
 from switchboard.settings import Settings
 from switchboard.simulator import (
+    Call,
     Department,
     HttpClient,
     PhoneNumberConfig,
@@ -81,6 +83,19 @@ def simulator_for(
     )
 
 
+def place_agent(
+    sim: TwilioSimulator, agent: Agent, *, pin: str | None, stays: float, at: datetime
+) -> Call:
+    """A simulated agent calls the agent line at `at` and stays on it for `stays` seconds,
+    keying in `pin` when the config demands one (a phone agent with a pin_hash)."""
+    script: list[Action] = [hang_up_after(stays)]  # armed as the call starts
+    if agent.pin_hash is not None:
+        if pin is None:
+            raise ValueError(f"agent {agent.id!r} has a pin_hash; the simulation needs its PIN")
+        script.append(press(f"{pin}#"))
+    return sim.place_call(from_=agent.caller, to=AGENT_LINE, script=script, at=at)
+
+
 def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     """ISO 8601; without an offset it is local time in the municipality's zone."""
     value = datetime.fromisoformat(text)
@@ -89,12 +104,17 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     return value.astimezone(UTC)
 
 
+Service = tuple[HttpClient, Settings, Config, dict[str, str]]  # ... and agents' PINs by id
+
+
 @contextmanager
-def in_process_service(config_path: Path) -> Iterator[tuple[HttpClient, Settings, Config]]:
-    """The real app with a throwaway embedded Redis and SQLite, and the simulated clock."""
+def in_process_service(config_path: Path) -> Iterator[Service]:
+    """The real app with a throwaway embedded Redis and SQLite, and the simulated clock; its
+    phone agents have PINs of the simulation's own (`enrol_phone_agents`)."""
     from fastapi.testclient import TestClient
 
     from switchboard.app import create_app, load_config
+    from switchboard.pins import enrol_phone_agents
     from switchboard.redis_server import EmbeddedRedis
 
     with tempfile.TemporaryDirectory(prefix="switchboard-try-") as tmp:
@@ -106,21 +126,34 @@ def in_process_service(config_path: Path) -> Iterator[tuple[HttpClient, Settings
                 database_url=f"sqlite:///{base / 'try.db'}",
                 config=config_path,
             )
-            config = load_config(config_path)
+            config, pins = enrol_phone_agents(load_config(config_path))
             app = create_app(settings, config=config, simulated_clock=True)
             with TestClient(app) as client:
-                yield client, settings, config
+                yield client, settings, config, pins
 
 
 @contextmanager
-def remote_service(url: str, config_path: Path) -> Iterator[tuple[HttpClient, Settings, Config]]:
+def remote_service(url: str, config_path: Path) -> Iterator[Service]:
+    """A running service; the agent's PIN, if it needs one, is asked for (`read_pin`)."""
     import httpx
 
     from switchboard.app import load_config
+    from switchboard.pins import read_pin
 
+    config = load_config(config_path)
     settings = Settings(public_url=url, config=config_path)
+    pins: dict[str, str] = {}
+    agent = trial_agent(config)
+    if agent is not None and agent.pin_hash is not None:
+        pins[agent.id] = read_pin(f"PIN for agent {agent.id}: ", confirm=False)
     with httpx.Client(timeout=15.0) as client:
-        yield client, settings, load_config(config_path)
+        yield client, settings, config, pins
+
+
+def trial_agent(config: Config) -> Agent | None:
+    """The agent who joins a trial call: one who needs no PIN if there is one, else the first."""
+    roster = config.switchboard.agents.roster
+    return next((a for a in roster if a.pin_hash is None), roster[0] if roster else None)
 
 
 def play(args: argparse.Namespace) -> int:
@@ -131,7 +164,7 @@ def play(args: argparse.Namespace) -> int:
 
     config_path = Path(args.config) if args.config else get_settings().config
     service = remote_service(args.url, config_path) if args.url else in_process_service(config_path)
-    with service as (http, settings, config):
+    with service as (http, settings, config, pins):
         start = parse_instant(args.at, config.zone) if args.at else datetime.now(UTC)
         behaviour = ANSWERS[args.department_answers]()
         sim = simulator_for(
@@ -140,12 +173,13 @@ def play(args: argparse.Namespace) -> int:
         script: list[Action] = list(args.script or [])
         script.append(hang_up_after(args.max_seconds))
         call = sim.place_call(from_=args.caller, to=config.municipality.main_number, script=script)
-        agents = config.switchboard.agents.numbers
-        if args.agent_after is not None and agents:
-            sim.place_call(
-                from_=agents[0],
-                to=AGENT_LINE,
-                script=[hang_up_after(args.agent_after + args.max_seconds)],
+        agent = trial_agent(config)
+        if args.agent_after is not None and agent is not None:
+            place_agent(
+                sim,
+                agent,
+                pin=pins.get(agent.id),
+                stays=args.agent_after + args.max_seconds,
                 at=start + timedelta(seconds=args.agent_after),
             )
         sim.run()

@@ -1,4 +1,4 @@
-"""The `switchboard` command line: serve, worker, ingest, migrate and config check.
+"""The `switchboard` command line: serve, worker, ingest, migrate, config check and the rest.
 
 Each subcommand is added by a `register(subparsers)` function (see `REGISTRARS`), so a module of
 its own (`calltrial.register`, say) can add one without touching the others. Heavy imports (the
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from pydantic import ValidationError
 
 from ivr.config import Config, ConfigError, parse_config
-from switchboard import access
+from switchboard import access, pins
 from switchboard.collectors import add_metrics_options
 from switchboard.settings import DEFAULT_CONFIG, Settings
 
@@ -111,14 +111,15 @@ def _register_config(subparsers: Subparsers) -> None:
         help="work with the municipality configuration file",
         description="Work with the municipality configuration file (YAML).",
     )
-    config.set_defaults(handler=lambda _args: _usage(config))
+    config.set_defaults(handler=lambda _args: usage(config))
     actions = config.add_subparsers(title="actions", metavar="ACTION")
     check = actions.add_parser(
         "check",
         help="validate a configuration file",
         description=(
             "Validate a municipality configuration file and print each problem with its "
-            "location, one per line. Exit code 0: valid; 1: invalid; 2: unreadable."
+            "location, one per line. Exit code 0: valid; 1: invalid, or agents let in by "
+            "caller ID alone with SWITCHBOARD_ENV=production (else a warning); 2: unreadable."
         ),
     )
     check.add_argument(
@@ -132,11 +133,15 @@ def _register_config(subparsers: Subparsers) -> None:
 
 def _config_check(args: argparse.Namespace) -> int:
     path: Path = args.file or _configured_path()
-    _say(describe_config(path, read_config(path)))
+    config = read_config(path)
+    warning = pins.check_agent_line(path, config, env=os.environ.get("SWITCHBOARD_ENV", ""))
+    _say(describe_config(path, config))
+    if warning:
+        _say(warning)
     return 0
 
 
-def _usage(parser: argparse.ArgumentParser) -> int:
+def usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
 
@@ -353,8 +358,11 @@ def _positive(text: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     # The config first: its errors are the likelier ones, and they need no secrets to show.
-    read_config(_configured_path())
+    config = read_config(_configured_path())
     settings = load_settings()
+    warning = pins.check_agent_line(_configured_path(), config, env=settings.env)
+    if warning:
+        _say(warning)
 
     from switchboard.redis_server import EmbeddedRedisError, ensure_redis
     from switchboard.supervisor import (
@@ -449,6 +457,7 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_ingest,
     _register_migrate,
     _register_config,
+    pins.register,
     _register_try_call,
     _register_purge,
     _register_exporter,
@@ -473,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
-        return _usage(parser)
+        return usage(parser)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

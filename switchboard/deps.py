@@ -133,15 +133,18 @@ def make_turn(services: Services, request: Request, params: dict[str, str]) -> T
         step = max(0, int(params.get("s", "0")))
     except ValueError:
         step = 0
+    caller_id = caller_pseudonym(caller, key=services.settings.caller_key) if caller else ""
     return Turn(
         call_sid=call_sid,
         caller=caller,
-        caller_id=caller_pseudonym(caller, key=services.settings.caller_key) if caller else "",
+        caller_id=caller_id,
         params=params,
         language=language_of(params.get("lang", ""), config.municipality.default_language),
         step=step,
         at=at,
-        live=services.live.view(call_sid=call_sid, transfer_id=params.get("t", ""), at=at),
+        live=services.live.view(
+            call_sid=call_sid, transfer_id=params.get("t", ""), caller_id=caller_id, at=at
+        ),
     )
 
 

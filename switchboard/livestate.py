@@ -3,7 +3,9 @@
 - whisper acceptance per transfer (the Dial action needs it to tell connected from declined);
 - the callers waiting in each Twilio queue (agents take returns first; positions add up);
 - why a caller left a queue (a callback number to collect, or closing time);
-- that an agent redirected a call (its interrupted Dial's action is then not a bounce).
+- that an agent redirected a call (its interrupted Dial's action is then not a bounce);
+- wrong agent PINs per caller, keyed by the caller's pseudonym (never the number), until the
+  window passes without another (`ivr.agent`).
 
 Every operation uses the web client's tight timeouts and swallows Redis errors: unknown
 state reads as None, and the flow has an answer for None. A webhook never fails on Redis.
@@ -17,7 +19,15 @@ from datetime import datetime
 
 import redis
 
-from ivr.call import Change, LiveView, MarkAccepted, QueueJoin, QueueLeave, SetLeaveReason
+from ivr.call import (
+    Change,
+    LiveView,
+    MarkAccepted,
+    PinFailed,
+    QueueJoin,
+    QueueLeave,
+    SetLeaveReason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +56,7 @@ class LiveState:
         self._available = available
         self._on_failure = on_failure
 
-    def view(self, *, call_sid: str, transfer_id: str, at: datetime) -> LiveView:
+    def view(self, *, call_sid: str, transfer_id: str, caller_id: str, at: datetime) -> LiveView:
         if not self._available():
             return LiveView()
         try:
@@ -56,6 +66,7 @@ class LiveState:
                 pipe.get(f"{PREFIX}:call:{call_sid}:redirected")
             pipe.zcount(f"{PREFIX}:queue:returns", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
             pipe.get(f"{PREFIX}:leave:{call_sid}")
+            pipe.get(_pin_key(caller_id))
             results = pipe.execute()
         except redis.RedisError as exc:
             log.warning("live state unreadable, the flow goes on without it: %s", exc)
@@ -67,12 +78,13 @@ class LiveState:
             raw_accepted, raw_redirected, *results = results
             accepted = raw_accepted is not None
             redirected = _interrupted(transfer_id, raw_redirected)
-        returns_waiting, leave = results
+        returns_waiting, leave, pin_failures = results
         return LiveView(
             whisper_accepted=accepted,
             returns_waiting=int(returns_waiting),
             leave_reason=leave.decode() if leave else None,
             redirected=redirected,
+            pin_failures=int(pin_failures or 0),
         )
 
     def apply(self, changes: list[Change], *, at: datetime) -> None:
@@ -110,6 +122,15 @@ class LiveState:
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
             case SetLeaveReason(call_sid=call_sid, reason=reason):
                 pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)
+            case PinFailed(caller_id=caller_id, window_seconds=window):
+                # Each failure restarts the window: the count lasts until `window` passes
+                # without one, so any `max_failures` within a window always add up.
+                pipe.incr(_pin_key(caller_id))
+                pipe.expire(_pin_key(caller_id), window)
+
+
+def _pin_key(caller_id: str) -> str:
+    return f"{PREFIX}:pin:{caller_id}"
 
 
 def _interrupted(transfer_id: str, marker: bytes | None) -> bool:

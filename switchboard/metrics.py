@@ -3,7 +3,8 @@
 Two families, served by two kinds of process:
 
 - **Operational metrics** (`WebMetrics`), in the web workers: webhook latency by route
-  template, requests by status class, error-path answers, signature failures, the event log's
+  template, requests by status class, error-path answers, signature failures, wrong agent
+  PINs, the event log's
   spool and circuit breaker, build info. Under `switchboard serve` they run in multiprocess mode
   (`PROMETHEUS_MULTIPROC_DIR`, wiped by `serve` before its children start), so they use only
   what that mode supports: counters, histograms and gauges with a `multiprocess_mode`, no custom
@@ -115,6 +116,12 @@ class WebMetrics:
             "Requests refused with 413 because their body was over the limit (64 KiB), by area: "
             "twilio (the webhooks) or api.",
             ["area"],
+            registry=registry,
+        )
+        self.agent_pin_failures = Counter(
+            "switchboard_agent_pin_failures",
+            "Wrong PINs keyed in on the agent line. A burst means an agent has forgotten their "
+            "PIN, or someone who forged an agent's caller ID is guessing.",
             registry=registry,
         )
         self.events_spooled = Counter(

@@ -2,12 +2,14 @@
 
 In-process, with a throwaway embedded Redis and SQLite (as `switchboard try-call`): the app
 (`create_app`) answers a simulated Twilio, whose REST API (`SimulatedRest`) also serves the
-agents' transfers and the sweep. The traffic generator (`switchboard.traffic`) plays the calls
-and records the ground truth; then the ingest consumer writes every event to SQL and the
-reconciliation sweep settles calls whose end was lost (`--faults` loses 5% of status
-callbacks). Every number of the statistics (`switchboard.stats`) is printed next to the
-ground truth's, then the return-rate table by department, initiator and kind, the truth's and
-the two side by side; the exit code is 1 where they differ or the truth contradicts itself.
+agents' transfers and the sweep. The phone agents get PINs of the simulation's own and key them
+in, as production demands (`switchboard.pins.enrol_phone_agents`). The traffic generator
+(`switchboard.traffic`) plays the calls and records the ground truth; then the ingest consumer
+writes every event to SQL and the reconciliation sweep settles calls whose end was lost
+(`--faults` loses 5% of status callbacks). Every number of the statistics (`switchboard.stats`)
+is printed next to the ground truth's, then the return-rate table by department, initiator and
+kind, the truth's and the two side by side; the exit code is 1 where they differ or the truth
+contradicts itself.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def simulated_service(
     from switchboard.app import create_app, load_config
     from switchboard.db import make_engine, migrate
     from switchboard.eventlog import EventLog
+    from switchboard.pins import enrol_phone_agents
     from switchboard.redis_client import connect_redis
     from switchboard.redis_server import EmbeddedRedis
     from switchboard.settings import Settings
@@ -97,7 +100,7 @@ def simulated_service(
                     )
                 ],
             )
-            config = load_config(config_path)
+            config, pins = enrol_phone_agents(load_config(config_path))
             rest = SimulatedRest(
                 account_sid=settings.twilio_account_sid, auth_token=settings.auth_tokens[0]
             )
@@ -122,7 +125,12 @@ def simulated_service(
                         return response.status_code
 
                     traffic = Traffic(
-                        plan, http=client, settings=settings, config=config, transfer=transfer
+                        plan,
+                        http=client,
+                        settings=settings,
+                        config=config,
+                        transfer=transfer,
+                        agent_pins=pins,
                     )
                     rest.attach(traffic.sim)
                     truth = traffic.run()

@@ -7,8 +7,9 @@ against the real app, and reacts as people would while the calls go on:
 - callers choose departments in the menu; each department answers and accepts, declines the
   whisper, is busy, does not answer, or cannot be reached (one behaviour per dial);
 - callers go to the switchboard queue, wait, give up (some within 5 s), ask for a callback or
-  an SMS; agents (agent-line calls, on for the opening day but for a half-hour lunch each)
-  take them, and those who give up mostly call while the agents are at lunch;
+  an SMS; agents (agent-line calls from the phone agents, who key in their PIN when the config
+  demands one, on for the opening day but for a half-hour lunch each) take them, and those who
+  give up mostly call while the agents are at lunch;
 - an agent transfers some callers while talking to them, through the app's own API
   (`POST /api/calls/{sid}/transfer`, given as `transfer`);
 - after a connected transfer, a department hands the caller back (a call from its number, some
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -48,7 +49,7 @@ from switchboard.callers import (
     Planned,
     quota,
 )
-from switchboard.calltrial import AGENT_LINE
+from switchboard.calltrial import AGENT_LINE, place_agent
 from switchboard.groundtruth import GroundTruth, came_back_from
 from switchboard.settings import Settings
 from switchboard.simulator import (
@@ -59,7 +60,6 @@ from switchboard.simulator import (
     PhoneNumberConfig,
     Timing,
     TwilioSimulator,
-    hang_up_after,
 )
 from switchboard.simulator.transcript import Bridged, Enqueued, Entry, HungUp, Redirected
 from switchboard.truthrecorder import Records, TruthRecorder, clear_choice, connected_legs
@@ -104,6 +104,7 @@ class Traffic:
         settings: Settings,
         config: Config,
         transfer: TransferApi,
+        agent_pins: Mapping[str, str] | None = None,
     ) -> None:
         self.plan = plan
         self.config = config
@@ -112,7 +113,9 @@ class Traffic:
         self.random = random.Random(plan.seed)  # noqa: S311 - reproducible traffic
         self.callers = Callers(config=config, hours=self.hours, rng=self.random)
         self.main = config.municipality.main_number
-        self.agents = [n for n in config.switchboard.agents.numbers if n.startswith("+")]
+        # The phone agents, who key in their PIN (`agent_pins`, by id) when the config asks.
+        self.agents = [a for a in config.switchboard.agents.roster if a.number is not None]
+        self.agent_pins = dict(agent_pins or {})
         self.records = Records()
         self.departments = {d.number: d.id for d in config.departments}
         self._planned: dict[str, Planned] = {}
@@ -216,13 +219,14 @@ class Traffic:
         """Each agent calls the agent line at the start of the shift and stays on, except for
         a half-hour lunch; breaks follow each other, so a lone agent leaves the queue alone."""
         begin, end = (self._local(day, t) for t in self.plan.shift)
-        for index, number in enumerate(self.agents[: self.plan.agents]):
+        for index, agent in enumerate(self.agents[: self.plan.agents]):
             lunch = self._local(day, self.plan.lunch) + timedelta(minutes=30 * index)
             back = lunch + timedelta(minutes=30)
             for start, stop in ((begin + timedelta(seconds=7 * index), lunch), (back, end)):
                 if stop > start:  # a shift that ends before lunch has no afternoon
-                    script = [hang_up_after((stop - start).total_seconds())]
-                    self.sim.place_call(from_=number, to=AGENT_LINE, script=script, at=start)
+                    stays = (stop - start).total_seconds()
+                    pin = self.agent_pins.get(agent.id)
+                    place_agent(self.sim, agent, pin=pin, stays=stays, at=start)
 
     def _place(self, caller: str, at: datetime, planned: Planned) -> None:
         call = self.sim.place_call(from_=caller, to=self.main, script=planned.script, at=at)
@@ -260,7 +264,8 @@ class Traffic:
         if not isinstance(entry, Bridged) or entry.call_sid != call.sid:
             return
         delay = planned.agent_transfer_after
-        if entry.other in self.agents and delay is not None and "agent" not in planned.reacted:
+        by_agent = entry.other in {a.caller for a in self.agents}
+        if by_agent and delay is not None and "agent" not in planned.reacted:
             planned.reacted.add("agent")
             when = entry.at + timedelta(seconds=delay)
             self.sim.at(when, lambda: self._agent_transfer(call, entry))

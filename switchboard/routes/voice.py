@@ -16,7 +16,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from ivr.call import Reply, Turn
+from ivr.call import PinFailed, Reply, Turn
 from ivr.fallback import error_reply, fallback_twiml
 from ivr.status import call_status, transfer_status
 from ivr.steps import STEPS, Step
@@ -27,6 +27,7 @@ from switchboard.deps import (
     make_turn,
     verified_twilio_params,
 )
+from switchboard.metrics import WebMetrics
 from switchboard.routes.metrics import web_metrics
 
 log = logging.getLogger(__name__)
@@ -80,9 +81,12 @@ def _error_response(request: Request, params: dict[str, str]) -> Response:
         return twiml_response(fallback_twiml(services.ctx.config))
 
 
-def respond(services: ServicesDep, turn: Turn, reply: Reply) -> Response:
+def respond(services: ServicesDep, metrics: WebMetrics, turn: Turn, reply: Reply) -> Response:
     services.live.apply(reply.changes, at=turn.at)
     services.events.append(reply.events)
+    wrong_pins = sum(isinstance(change, PinFailed) for change in reply.changes)
+    if wrong_pins:
+        metrics.agent_pin_failures.inc(wrong_pins)
     return twiml_response(reply.xml())
 
 
@@ -90,8 +94,8 @@ router = APIRouter(prefix="/twilio", route_class=VoiceRoute, tags=["twilio"])
 
 
 def _register(path: str, step: Step) -> None:
-    def handler(turn: TwilioTurn, services: ServicesDep) -> Response:
-        return respond(services, turn, step(services.ctx, turn))
+    def handler(request: Request, turn: TwilioTurn, services: ServicesDep) -> Response:
+        return respond(services, web_metrics(request), turn, step(services.ctx, turn))
 
     name = path.strip("/").replace("/", "_")
     router.add_api_route(

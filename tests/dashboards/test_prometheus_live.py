@@ -26,6 +26,7 @@ from switchboard.db import make_engine
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
 from switchboard.simulator import Department, hang_up_after, press, talk
+from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.localhost import fetch, poll
 from tests.fixtures.prometheus import check_metrics
 
@@ -72,7 +73,7 @@ def play_calls(stack: Stack) -> int:
                 from_=f"+479300{round_:04d}", to=main, script=[press("2"), talk(20)], at=at
             )
             sim.place_call(
-                from_=config.switchboard.agents.numbers[0],
+                from_=CLIENT_AGENT,
                 to=AGENT_LINE,
                 script=[hang_up_after(300)],
                 at=at + timedelta(minutes=1),

@@ -1,11 +1,11 @@
-"""The switchboard queues, callbacks from the queue, the agent side and the fallback."""
+"""The switchboard queues, callbacks from the queue and the fallback (agents: test_agent.py)."""
 
 from __future__ import annotations
 
 import pytest
 from flowkit import MOBILE, assert_snapshot, make_context, make_turn, spoken
 
-from ivr import agent, contact, queue
+from ivr import contact, queue
 from ivr.call import LiveView, QueueJoin, QueueLeave, SetLeaveReason
 from ivr.fallback import error_reply, fallback_twiml
 
@@ -136,44 +136,6 @@ def test_queue_url_marks_the_caller_answered_with_queue_time(ctx):
     assert reply.events[0].kind == "queue_answered"
     assert reply.events[0].data["queue_time_seconds"] == 17
     assert QueueLeave(queue="returns", call_sid="CA" + "1" * 32) in reply.changes
-
-
-def test_agent_takes_returns_first(ctx):
-    agent_number = ctx.config.switchboard.agents.numbers[0]
-    returns = agent.agent_entry(
-        ctx, make_turn("2026-11-25T11:00", caller=agent_number, live=LiveView(returns_waiting=1))
-    )
-    assert ">sentralbord-retur</Queue>" in returns.xml()
-    main = agent.agent_entry(
-        ctx, make_turn("2026-11-25T11:00", caller=agent_number, live=LiveView(returns_waiting=0))
-    )
-    assert_snapshot("agent_main_queue", main)
-    assert ">sentralbord</Queue>" in main.xml()
-
-
-def test_unknown_number_cannot_take_callers(ctx):
-    reply = agent.agent_entry(ctx, make_turn("2026-11-25T11:00", caller=MOBILE))
-    assert "<Dial" not in reply.xml()
-    assert "har ikkje tilgang" in spoken(reply)
-
-
-def test_agent_pin_is_checked_when_configured(alver):
-    config = alver.model_copy(
-        update={
-            "switchboard": alver.switchboard.model_copy(
-                update={"agents": alver.switchboard.agents.model_copy(update={"pin": "4321"})}
-            )
-        }
-    )
-    ctx = make_context(config)
-    agent_number = config.switchboard.agents.numbers[0]
-    asked = agent.agent_entry(ctx, make_turn("2026-11-25T11:00", caller=agent_number))
-    assert "Tast PIN-koden din." in spoken(asked)
-    assert "<Dial" not in asked.xml()
-    wrong = agent.agent_pin(ctx, make_turn("2026-11-25T11:00", caller=agent_number, Digits="1111"))
-    assert "<Dial" not in wrong.xml()
-    right = agent.agent_pin(ctx, make_turn("2026-11-25T11:00", caller=agent_number, Digits="4321"))
-    assert "<Dial" in right.xml()
 
 
 def test_fallback_is_static_norwegian_and_dials_the_backup_desk(alver):

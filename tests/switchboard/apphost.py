@@ -13,6 +13,7 @@ from switchboard.access import ROLES, ApiToken, Role, token_digest
 from switchboard.app import create_app
 from switchboard.db import migrate
 from switchboard.settings import Settings
+from tests.fixtures.agents import config_with_agents, roster_with_pins
 
 PUBLIC = "https://ivr.alver.example"
 TOKEN = "test-auth-token"
@@ -67,6 +68,11 @@ def production_settings(tmp_path: Path, redis_url: str, **overrides: object) -> 
     }
     values.update(overrides)
     return make_settings(tmp_path, redis_url, **values)
+
+
+def make_production_app(settings: Settings) -> FastAPI:
+    """The production app; its agents all have PINs, which production requires."""
+    return create_app(settings, config=config_with_agents(roster_with_pins()))
 
 
 def make_app(settings: Settings, client: redis.Redis | None = None) -> FastAPI:

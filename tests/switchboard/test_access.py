@@ -17,6 +17,7 @@ from apphost import (
     LEAD_DEPARTMENT,
     auth,
     make_app,
+    make_production_app,
     make_settings,
     production_settings,
 )
@@ -184,7 +185,7 @@ def test_development_without_configured_tokens_takes_the_printed_development_tok
 
 def test_production_never_takes_a_development_token(tmp_path, redis_url):
     settings = production_settings(tmp_path, redis_url, api_tokens=[])
-    with TestClient(make_app(settings)) as client:
+    with TestClient(make_production_app(settings)) as client:
         for token in DEVELOPMENT_TOKENS:
             response = client.get("/api/stats", headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 401
@@ -230,7 +231,7 @@ def test_the_same_settings_in_development_start(tmp_path, redis_url):
 
 
 def test_production_docs_need_a_token_and_a_browser_is_asked_for_it(tmp_path, redis_url):
-    with TestClient(make_app(production_settings(tmp_path, redis_url))) as client:
+    with TestClient(make_production_app(production_settings(tmp_path, redis_url))) as client:
         for path in ("/docs", "/openapi.json"):
             refused = client.get(path)
             assert refused.status_code == 401

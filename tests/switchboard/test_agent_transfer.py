@@ -21,6 +21,7 @@ from switchboard.calltrial import AGENT_LINE, simulator_for
 from switchboard.settings import Settings
 from switchboard.simulator import Department, SimulatedRest, TwilioSimulator, press, talk
 from switchboard.twilio_rest import twilio_client
+from tests.fixtures.agents import CLIENT_AGENT
 
 OSLO = ZoneInfo("Europe/Oslo")
 MOBILE = "+4791234567"
@@ -73,9 +74,9 @@ def events(redis_client, call_sid: str, kind: str) -> list[dict]:
     return found
 
 
-def agent_on_line(sim: TwilioSimulator, config: Config) -> None:
+def agent_on_line(sim: TwilioSimulator) -> None:
     sim.place_call(
-        from_=config.switchboard.agents.numbers[0],
+        from_=CLIENT_AGENT,
         to=AGENT_LINE,
         script=[],
         at=sim.now + timedelta(seconds=1),
@@ -92,7 +93,7 @@ def transfer_at(world: World, sim: TwilioSimulator, seconds: float, sid: str, de
 
 def test_agent_transfer_of_a_bridged_caller_is_whispered_and_connected(world, redis_client):
     sim = world.simulator("2026-11-25T10:00", departments={BYGGESAK: Department.accepts("1")})
-    agent_on_line(sim, world.config)
+    agent_on_line(sim)
     # The caller would talk 10 minutes with the agent; the transfer cuts that short.
     call = sim.place_call(from_=MOBILE, to=MAIN, script=[press("0"), talk(600), talk(30)])
     responses = transfer_at(world, sim, 120, call.sid, "byggesak")
@@ -101,7 +102,7 @@ def test_agent_transfer_of_a_bridged_caller_is_whispered_and_connected(world, re
     assert [r.status_code for r in responses] == [202]
     assert responses[0].json()["initiator"] == "agent"
     text = call.transcript_text()
-    assert text.index("CONNECTED with +4756375090") < text.index(f"CONNECTED with {BYGGESAK}")
+    assert text.index(f"CONNECTED with {CLIENT_AGENT}") < text.index(f"CONNECTED with {BYGGESAK}")
     assert "Du blir sett over til byggesak, plan og oppmåling." in text
     [started] = events(redis_client, call.sid, "transfer_started")
     assert (started["initiator"], started["department"]) == ("agent", "byggesak")
@@ -121,7 +122,7 @@ def test_agent_transfer_of_a_bridged_caller_is_whispered_and_connected(world, re
 
 def test_agent_transfer_that_bounces_comes_back_first_in_the_returns_queue(world, redis_client):
     sim = world.simulator("2026-11-25T10:00", departments={BARNEHAGE: Department.busy()})
-    agent_on_line(sim, world.config)
+    agent_on_line(sim)
     call = sim.place_call(from_=MOBILE, to=MAIN, script=[press("0"), talk(600), talk(20)])
     responses = transfer_at(world, sim, 120, call.sid, "barnehage_skule")
     sim.run()

@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 
 from switchboard.calltrial import AGENT_LINE, simulator_for
 from switchboard.simulator import Department, hang_up_after, press, say, silence, talk
+from tests.fixtures.agents import CLIENT_AGENT
 
 OSLO = ZoneInfo("Europe/Oslo")
 MOBILE = "+4791234567"
@@ -52,9 +53,9 @@ def kinds(redis_client, call_sid: str) -> list[str]:
     return [e["kind"] for e in events(redis_client, call_sid) if e["kind"] != "transfer_progress"]
 
 
-def agent_joins(sim, config, *, after: float, stays: float = 600.0):
+def agent_joins(sim, *, after: float, stays: float = 600.0):
     return sim.place_call(
-        from_=config.switchboard.agents.numbers[0],
+        from_=CLIENT_AGENT,
         to=AGENT_LINE,
         script=[hang_up_after(stays)],
         at=sim.now + timedelta(seconds=after),
@@ -95,7 +96,6 @@ def test_open_call_to_a_department_that_accepts_is_connected(service, redis_clie
 def test_each_bounce_cause_is_served_before_first_time_callers(
     service, redis_client, behaviour, cause
 ):
-    _client, _settings, config = service
     sim = simulate(service, "2026-11-25T10:00", departments={"+4756375102": behaviour})
     # Callers end their conversations with the agent, who then takes the next one.
     first_timer = sim.place_call(
@@ -107,7 +107,7 @@ def test_each_bounce_cause_is_served_before_first_time_callers(
         script=[press("2"), talk(20)],
         at=sim.now + timedelta(seconds=5),
     )
-    agent_joins(sim, config, after=90, stays=300)
+    agent_joins(sim, after=90, stays=300)
     sim.run()
     result = next(e for e in events(redis_client, bounced.sid) if e["kind"] == "transfer_result")
     assert result["data"]["outcome"] == cause
@@ -253,10 +253,9 @@ def test_the_fallback_serves_the_caller_when_the_primary_refuses(tmp_path, redis
 
 
 def test_agent_takes_a_waiting_caller_and_the_queue_time_is_recorded(service, redis_client):
-    _client, _settings, config = service
     sim = simulate(service, "2026-11-25T10:00")
     call = sim.place_call(from_=MOBILE, to="+4756375000", script=[press("0"), talk(30)])
-    agent_joins(sim, config, after=40)
+    agent_joins(sim, after=40)
     sim.run()
     answered = next(e for e in events(redis_client, call.sid) if e["kind"] == "queue_answered")
     waited = re.search(r"DEQUEUED from sentralbord by \S+ after (\d+) s", call.transcript_text())

@@ -7,14 +7,30 @@ from pathlib import Path
 
 import pytest
 
+from ivr.config import parse_config
 from switchboard.cli import build_parser
+from switchboard.pins import pin_matches
 from switchboard.settings import DEFAULT_CONFIG
+from tests.fixtures.agents import roster_with_pins, with_agents
 from tests.fixtures.cli import run_cli
 
 ALVER = DEFAULT_CONFIG.read_text(encoding="utf-8")
 # Helse og omsorg (departments[2]) opens 08:00-15:30 on Mondays; turn that interval around.
 BROKEN_HOURS = ALVER.replace('{mon: "08:00-15:30"', '{mon: "14:00-09:00"', 1)
 HOURS_ERROR = "departments[2].hours.mon[0]: end 09:00 must be after start 14:00"
+CALLER_ID_AGENTS = (
+    "agents let in by caller ID alone, which anyone can forge: sentralbord-1, sentralbord-2, "
+    "sentralbord-3"
+)
+# Settings production accepts, so that only the municipality file decides.
+PRODUCTION = {
+    "SWITCHBOARD_ENV": "production",
+    "SWITCHBOARD_PUBLIC_URL": "https://ivr.example.no",
+    "SWITCHBOARD_SECRET_KEY": "s" * 32,
+    "SWITCHBOARD_CALLER_KEY": "c" * 32,
+    "SWITCHBOARD_TWILIO_AUTH_TOKEN": "t" * 32,
+    "SWITCHBOARD_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+}
 
 
 def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[str]:
@@ -54,7 +70,47 @@ def test_config_check_accepts_the_shipped_alver_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         f"OK: {DEFAULT_CONFIG}: Alver kommune, 6 departments, 3 reception desks\n"
+        f"warning: {DEFAULT_CONFIG}: {CALLER_ID_AGENTS}. Development allows it; production "
+        "refuses to start until each has a pin_hash (`switchboard agent pin-hash`) or is a "
+        "Twilio Client identity.\n"
     )
+
+
+def test_config_check_fails_in_production_on_agents_let_in_by_caller_id(tmp_path: Path) -> None:
+    result = run_cli("config", "check", cwd=tmp_path, env={"SWITCHBOARD_ENV": "production"})
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "production refuses agents let in by caller ID alone" in result.stderr
+    assert "sentralbord-1, sentralbord-2, sentralbord-3" in result.stderr
+
+
+def test_config_check_is_quiet_when_every_phone_agent_has_a_pin(tmp_path: Path) -> None:
+    pinned = tmp_path / "alver.yaml"
+    pinned.write_text(with_agents(roster_with_pins()), encoding="utf-8")
+    result = run_cli("config", "check", str(pinned), cwd=tmp_path, env=PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"OK: {pinned}: Alver kommune, 6 departments, 3 reception desks\n"
+
+
+def test_agent_pin_hash_prints_an_argon2id_hash_of_the_pin_from_stdin(tmp_path: Path) -> None:
+    result = run_cli("agent", "pin-hash", cwd=tmp_path, stdin="482916\n")
+    assert result.returncode == 0, result.stderr
+    pin_hash = result.stdout.strip()
+    assert pin_hash.startswith("$argon2id$v=19$")
+    assert "482916" not in result.stdout
+    assert pin_matches(pin_hash, "482916")
+    assert not pin_matches(pin_hash, "482917")
+    # The municipality file takes it as it is.
+    roster = [{"id": "kari", "name": "Kari", "number": "+4756375090", "pin_hash": pin_hash}]
+    assert parse_config(with_agents(roster)).switchboard.agents.roster[0].pin_hash == pin_hash
+
+
+@pytest.mark.parametrize("pin", ["", "123", "12a4", "1234567890123"])
+def test_agent_pin_hash_refuses_what_a_phone_cannot_key_in(tmp_path: Path, pin: str) -> None:
+    result = run_cli("agent", "pin-hash", cwd=tmp_path, stdin=pin + "\n")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "a PIN is 4 to 12 digits" in result.stderr
 
 
 def test_config_check_defaults_to_switchboard_config(tmp_path: Path) -> None:
@@ -111,6 +167,16 @@ def test_serve_refuses_an_invalid_config_before_starting_anything(tmp_path: Path
     assert HOURS_ERROR in result.stderr.splitlines()
     assert "Traceback" not in result.stderr
     assert not var.exists(), "serve started (created var/) despite the invalid config"
+
+
+def test_serve_refuses_production_with_agents_let_in_by_caller_id(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    result = run_cli("serve", cwd=tmp_path, env={**PRODUCTION, "SWITCHBOARD_VAR_DIR": str(var)})
+    assert result.returncode == 1
+    assert "production refuses agents let in by caller ID alone" in result.stderr
+    assert "sentralbord-1, sentralbord-2, sentralbord-3" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not var.exists(), "serve started (created var/) with caller-ID-only agents"
 
 
 def test_serve_refuses_production_with_default_secrets(tmp_path: Path) -> None:

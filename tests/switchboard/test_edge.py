@@ -18,6 +18,7 @@ from apphost import (
     TOKEN,
     auth,
     inbound_params,
+    make_production_app,
     make_settings,
     production_settings,
     signed_post,
@@ -299,7 +300,7 @@ def test_html_may_load_only_from_the_service_itself(client):
 
 def test_production_adds_hsts(tmp_path, redis_url):
     settings = production_settings(tmp_path, redis_url)
-    with TestClient(create_app(settings, simulated_clock=True)) as client:
+    with TestClient(make_production_app(settings)) as client:
         response = client.get("/healthz")
     assert response.headers["strict-transport-security"].startswith("max-age=31536000")
 

@@ -18,6 +18,7 @@ from switchboard.exporter import BusinessCollector, History, exporter_registry
 from switchboard.kpis import EPOCH, FOREVER, read_totals
 from switchboard.metrics import QUEUE_WAIT_BUCKETS
 from switchboard.simulator import Department, hang_up_after, press, talk
+from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.prometheus import check_metrics
 from workers.ingest import Ingestor
 from workers.queues import SMS_QUEUE, make_queue
@@ -49,7 +50,7 @@ def a_morning(app_service):
     sim.place_call(from_="+4741234567", to=main, script=[press("0"), talk(20)])
     sim.place_call(from_="+4799887766", to=main, script=[press("2"), talk(20)])
     sim.place_call(
-        from_=config.switchboard.agents.numbers[0],
+        from_=CLIENT_AGENT,
         to=AGENT_LINE,
         script=[hang_up_after(300)],
         at=MORNING + timedelta(minutes=1),

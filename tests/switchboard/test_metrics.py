@@ -23,6 +23,7 @@ from switchboard.collectors import INGEST, WORKER
 from switchboard.metrics import BUSINESS, WEBHOOK_BUCKETS, WebMetrics
 from switchboard.redis_client import connect_redis
 from switchboard.simulator import Department, hang_up_after, press, talk
+from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.prometheus import check_metrics
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -76,7 +77,7 @@ def play_a_morning(service) -> list[tuple[str, int | None]]:
     )
     sim.place_call(from_="+4799887766", to=config.municipality.main_number, script=[press("2")])
     sim.place_call(
-        from_=config.switchboard.agents.numbers[0],
+        from_=CLIENT_AGENT,
         to=AGENT_LINE,
         script=[hang_up_after(300)],
         at=start.replace(minute=1),
