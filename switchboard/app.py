@@ -3,11 +3,17 @@
 Everything is built here, not at import of the other modules: the municipality config (the
 app refuses to start on an invalid one), the opening-hours calendar, the Redis client with
 web timeouts, the event log with its spool, live state and the database engine.
+
+The app serves no `/metrics` (see `switchboard/routes/metrics.py`); while it runs, its lifespan
+keeps the event log's gauges current even when no webhook comes.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import redis
@@ -25,7 +31,7 @@ from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.metrics import WebMetrics
 from switchboard.redis_client import web_redis
-from switchboard.routes import callbacks, calls, health, metrics, returns, stats, voice
+from switchboard.routes import callbacks, calls, health, returns, stats, voice
 from switchboard.settings import Settings, get_settings
 from switchboard.twilio_rest import twilio_client
 
@@ -52,7 +58,10 @@ def create_app(
     simulated_clock: bool = False,
     registry: CollectorRegistry | None = None,
     twilio: TwilioClient | None = None,
+    gauge_sync_seconds: float = 5.0,
 ) -> FastAPI:
+    """The app; `gauge_sync_seconds` is how often an idle worker refreshes the event log's
+    gauges (Prometheus scrapes every 15 s)."""
     settings = settings or get_settings()
     config = config or load_config(settings.config)
     client = redis_client or web_redis(settings)
@@ -70,23 +79,35 @@ def create_app(
         twilio=twilio or twilio_client(settings),
         simulated_clock=simulated_clock,
     )
+    # Its own registry per app (tests build many); in multiprocess mode `serve` reads files.
+    web = WebMetrics(
+        registry if registry is not None else CollectorRegistry(),
+        routes=[route.path for route in voice.router.routes if hasattr(route, "path")],
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        syncing = web.follow_event_log(events, every=gauge_sync_seconds, stop=stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            syncing.join(timeout=5)
+
     app = FastAPI(
         title=f"Switchboard: {config.municipality.name}",
         summary="Twilio IVR webhooks, opening hours, routing and queues for the switchboard.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.services = services
-    # Its own registry per app (tests build many); a scrape in multiprocess mode reads files.
-    app.state.metrics = WebMetrics(
-        registry if registry is not None else CollectorRegistry(),
-        routes=[route.path for route in voice.router.routes if hasattr(route, "path")],
-    )
+    app.state.metrics = web
     app.include_router(voice.router)
     app.include_router(health.router)
     app.include_router(calls.router)
     app.include_router(callbacks.router)
     app.include_router(returns.router)
-    app.include_router(metrics.router)
     app.include_router(stats.router)
     return app
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -168,3 +171,44 @@ def test_serve_rejects_a_nonsense_port(tmp_path: Path) -> None:
     result = run_cli("serve", "--port", "70000", cwd=tmp_path)
     assert result.returncode == 2
     assert "70000 is not a TCP port" in result.stderr
+
+
+@contextmanager
+def taken_port() -> Iterator[int]:
+    """A loopback port something else already listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def serve_stopped_at_a_taken_metrics_port(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> list[str]:
+    """Run `serve` with its metrics port taken, so that it stops before starting anything;
+    returns its stderr lines, the refusal last."""
+    var = tmp_path / "var"
+    with taken_port() as port:
+        result = run_cli(
+            "serve",
+            *args,
+            "--metrics-port",
+            str(port),
+            cwd=tmp_path,
+            env={"SWITCHBOARD_VAR_DIR": str(var), **(env or {})},
+        )
+    assert result.returncode == 1
+    assert result.stderr.endswith(
+        f"error: cannot serve the web metrics on 127.0.0.1:{port}: Address already in use; "
+        "choose another --metrics-port (or SWITCHBOARD_METRICS_PORT; 0 turns it off)\n"
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == "", "no banner: nothing started"
+    assert not (var / "switchboard.db").exists(), "no migrations ran"
+    assert not (var / "redis.sock").exists(), "no Redis started"
+    return result.stderr.splitlines()
+
+
+def test_serve_refuses_a_taken_metrics_port_before_starting_anything(tmp_path: Path) -> None:
+    lines = serve_stopped_at_a_taken_metrics_port(tmp_path)
+    assert len(lines) == 1, "the refusal, and nothing else"
