@@ -237,6 +237,8 @@ def service_children(
         # Signatures are checked against SWITCHBOARD_PUBLIC_URL, never against forwarded
         # headers, which any client could send if we trusted them.
         "--no-proxy-headers",
+        # Say nothing about the software to whoever probes the public port.
+        "--no-server-header",
         # Bounded, so that a stop never waits on a client that keeps its connection open.
         *("--timeout-graceful-shutdown", "10"),
     ]

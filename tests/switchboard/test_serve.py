@@ -126,7 +126,8 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
             redis.close()
         call, webhooks = play_a_call(app)
         assert "Velkomen til Alver kommune." in call.transcript_text()
-        # The metrics port answers for both web workers; the public port has no metrics.
+        # The metrics port answers for both web workers; the public port has no metrics and
+        # does not name its server software.
         scraped = fetch(metrics)
         assert webhook_counts(scraped) == webhooks
         assert webhooks["/twilio/voice"] == 1
@@ -134,6 +135,9 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
         assert sample(scraped, "switchboard_event_spool_bytes") == 0
         assert check_metrics(scraped) == (0, "")
         assert status(f"{app}/metrics") == 404
+        answer = httpx.get(f"{app}/healthz")
+        assert answer.status_code == 200
+        assert "server" not in answer.headers, answer.headers
         database = create_engine(f"sqlite:///{var / 'switchboard.db'}")
         try:
             wait_for(
