@@ -357,6 +357,7 @@ def _serve(args: argparse.Namespace) -> int:
     read_config(_configured_path())
     settings = load_settings()
 
+    from switchboard.exposure import exposure_warnings
     from switchboard.metrics_port import MetricsPortError, open_metrics
     from switchboard.redis_server import EmbeddedRedisError, ensure_redis
     from switchboard.supervisor import (
@@ -367,6 +368,7 @@ def _serve(args: argparse.Namespace) -> int:
         service_children,
     )
 
+    sys.stderr.writelines(f"warning: {text}\n" for text in exposure_warnings(settings, args))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     try:  # before anything starts: a metrics port already taken stops serve at once
         metrics_dir, metrics_url = open_metrics(args, var_dir=settings.var_dir)

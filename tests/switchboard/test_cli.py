@@ -20,6 +20,8 @@ ALVER = DEFAULT_CONFIG.read_text(encoding="utf-8")
 # Helse og omsorg (departments[2]) opens 08:00-15:30 on Mondays; turn that interval around.
 BROKEN_HOURS = ALVER.replace('{mon: "08:00-15:30"', '{mon: "14:00-09:00"', 1)
 HOURS_ERROR = "departments[2].hours.mon[0]: end 09:00 must be after start 14:00"
+# Asked for, never bound: the serve tests below stop before the app listens.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 
 
 def run_cli(
@@ -212,3 +214,31 @@ def serve_stopped_at_a_taken_metrics_port(
 def test_serve_refuses_a_taken_metrics_port_before_starting_anything(tmp_path: Path) -> None:
     lines = serve_stopped_at_a_taken_metrics_port(tmp_path)
     assert len(lines) == 1, "the refusal, and nothing else"
+
+
+def test_serve_warns_when_development_listens_beyond_loopback(tmp_path: Path) -> None:
+    lines = serve_stopped_at_a_taken_metrics_port(tmp_path, "--host", ALL_INTERFACES)
+    warnings = [line for line in lines if line.startswith("warning: ")]
+    assert len(warnings) == 1, lines
+    (warning,) = warnings
+    assert warning.startswith("warning: --host 0.0.0.0 makes this development setup "), warning
+    assert "reachable from the network" in warning
+    assert "anyone can sign webhooks with the development Twilio token" in warning
+    assert "the agent API lets anyone in without logging in" in warning
+    assert "Keep --host 127.0.0.1, or set SWITCHBOARD_ENV=production" in warning
+    assert lines.index(warning) < len(lines) - 1, "warned before the refusal"
+
+
+def test_serve_does_not_warn_in_production(tmp_path: Path) -> None:
+    # (Nor on loopback: the refusal above is the only line there.)
+    production = {
+        "SWITCHBOARD_ENV": "production",
+        "SWITCHBOARD_PUBLIC_URL": "https://ivr.example.no",
+        "SWITCHBOARD_SECRET_KEY": "a-real-secret",
+        "SWITCHBOARD_CALLER_KEY": "another-real-secret",
+        "SWITCHBOARD_TWILIO_AUTH_TOKEN": "a-real-token",
+    }
+    lines = serve_stopped_at_a_taken_metrics_port(
+        tmp_path, "--host", ALL_INTERFACES, env=production
+    )
+    assert not any(line.startswith("warning:") for line in lines), lines

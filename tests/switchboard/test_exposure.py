@@ -1,10 +1,55 @@
-"""The local URLs `serve` shows and probes for what it listens on."""
+"""Which addresses `serve` warns about in development, and the local URLs it shows and probes.
+(The warning as the operator sees it, from the command line: test_cli.py.)"""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from switchboard.exposure import local_url
+from switchboard.exposure import exposure_warnings, local_url
+from switchboard.settings import DEV_TWILIO_TOKEN, Settings
+
+DEVELOPMENT = Settings(env="development", twilio_auth_token=DEV_TWILIO_TOKEN)
+PRODUCTION = Settings(
+    env="production",
+    public_url="https://ivr.example.no",
+    secret_key="a-real-secret",
+    caller_key="another-real-secret",
+    twilio_auth_token="a-real-token",
+)
+
+
+def serve_args(host: str, *, metrics_host: str = "127.0.0.1", metrics_port: int = 9107):
+    return argparse.Namespace(host=host, metrics_host=metrics_host, metrics_port=metrics_port)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_is_quiet(host: str) -> None:
+    assert exposure_warnings(DEVELOPMENT, serve_args(host)) == []
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "", "::", "192.168.1.20", "switchboard.local"])  # noqa: S104
+def test_anything_else_warns_in_development_only(host: str) -> None:
+    (warning,) = exposure_warnings(DEVELOPMENT, serve_args(host))
+    assert "reachable from the network" in warning
+    assert exposure_warnings(PRODUCTION, serve_args(host)) == []
+
+
+def test_the_token_is_named_only_while_it_is_the_public_development_one() -> None:
+    own_token = Settings(env="development", twilio_auth_token="my-own-test-account-token")
+    (warning,) = exposure_warnings(own_token, serve_args("0.0.0.0"))  # noqa: S104
+    assert "Twilio token" not in warning
+    assert "the agent API lets anyone in without logging in" in warning
+
+
+def test_metrics_served_beyond_loopback_warn_unless_they_are_off() -> None:
+    args = serve_args("127.0.0.1", metrics_host="0.0.0.0")  # noqa: S104
+    assert exposure_warnings(DEVELOPMENT, args) == [
+        "--metrics-host 0.0.0.0 serves the web metrics to other machines, without login."
+    ]
+    off = serve_args("127.0.0.1", metrics_host="0.0.0.0", metrics_port=0)  # noqa: S104
+    assert exposure_warnings(DEVELOPMENT, off) == []
 
 
 @pytest.mark.parametrize(
