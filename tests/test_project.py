@@ -160,3 +160,19 @@ def test_make_without_a_target_prints_help() -> None:
         line.split()[1] for line in result.stdout.splitlines() if line.strip().startswith("make ")
     }
     assert {"run", "test", "check", "bench", "clean"} <= targets, result.stdout
+
+
+@pytest.mark.parametrize(("args", "serve"), [((), "serve"), (("PORT=8010",), "serve --port 8010")])
+def test_make_run_passes_port_on_to_serve(args: tuple[str, ...], serve: str) -> None:
+    make = shutil.which("make")
+    assert make, "GNU make is not installed"
+    # -n prints the commands without running them.
+    result = subprocess.run(
+        [make, "--no-print-directory", "-n", "-C", str(ROOT), "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f".venv/bin/switchboard {serve}"
