@@ -22,9 +22,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-run: $(STAMP) ## serve on embedded defaults (SQLite and Redis under ./var/), http://127.0.0.1:8000
+run: $(STAMP) ## serve on embedded defaults (SQLite and Redis under ./var/), http://127.0.0.1:8000 (PORT=8010 to change)
 	$(BIN)/switchboard migrate
-	$(BIN)/switchboard serve
+	$(BIN)/switchboard serve$(if $(PORT), --port $(PORT))
 
 test: $(STAMP) ## run every test (PYTEST_ARGS="-k name" to narrow)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -4,11 +4,17 @@ Everything is built here, not at import of the other modules: the municipality c
 app refuses to start on an invalid one, and in production on one that lets agents in by caller
 ID alone), the argon2 PIN check the flow gets, the opening-hours calendar, the Redis client with
 web timeouts, the event log with its spool, live state and the database engine.
+
+The app serves no `/metrics` (see `switchboard/routes/metrics.py`); while it runs, its lifespan
+keeps the event log's gauges current even when no webhook comes.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
@@ -30,7 +36,7 @@ from switchboard.livestate import LiveState
 from switchboard.metrics import WebMetrics
 from switchboard.pins import pin_matches, require_agent_pins
 from switchboard.redis_client import web_redis
-from switchboard.routes import callbacks, calls, health, metrics, returns, stats, voice
+from switchboard.routes import callbacks, calls, health, returns, stats, voice
 from switchboard.routes.docs import mount_docs
 from switchboard.settings import Settings, get_settings
 from switchboard.twilio_rest import twilio_client
@@ -58,7 +64,10 @@ def create_app(
     simulated_clock: bool = False,
     registry: CollectorRegistry | None = None,
     twilio: TwilioClient | None = None,
+    gauge_sync_seconds: float = 5.0,
 ) -> FastAPI:
+    """The app; `gauge_sync_seconds` is how often an idle worker refreshes the event log's
+    gauges (Prometheus scrapes every 15 s)."""
     settings = settings or get_settings()
     config = config or load_config(settings.config)
     warning = require_agent_pins(config, env=settings.env)  # raises in production
@@ -85,6 +94,22 @@ def create_app(
         simulated_clock=simulated_clock,
         api_tokens=tuple(settings.accepted_api_tokens),
     )
+    # Its own registry per app (tests build many); in multiprocess mode `serve` reads files.
+    web = WebMetrics(
+        registry if registry is not None else CollectorRegistry(),
+        routes=[route.path for route in voice.router.routes if hasattr(route, "path")],
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        syncing = web.follow_event_log(events, every=gauge_sync_seconds, stop=stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            syncing.join(timeout=5)
+
     app = EdgedApp(
         docs_url=None,  # served by routes/docs.py: offline, and behind a token in production
         redoc_url=None,
@@ -92,24 +117,20 @@ def create_app(
         title=f"Switchboard: {config.municipality.name}",
         summary="Twilio IVR webhooks, opening hours, routing and queues for the switchboard.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.services = services
-    # Its own registry per app (tests build many); a scrape in multiprocess mode reads files.
-    app.state.metrics = WebMetrics(
-        registry if registry is not None else CollectorRegistry(),
-        routes=[route.path for route in voice.router.routes if hasattr(route, "path")],
-    )
+    app.state.metrics = web
     # Outermost: the body limit and the security headers apply to every answer, 404s and 500s
     # included.
     app.edge = partial(
-        Edge, production=settings.env == "production", on_too_large=app.state.metrics.body_too_large
+        Edge, production=settings.env == "production", on_too_large=web.body_too_large
     )
     app.include_router(voice.router)
     app.include_router(health.router)
     app.include_router(calls.router)
     app.include_router(callbacks.router)
     app.include_router(returns.router)
-    app.include_router(metrics.router)
     app.include_router(stats.router)
     mount_docs(app, departments=[d.id for d in config.departments])
     install_error_handlers(app)

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from ivr.config import Config, ConfigError, parse_config
 from switchboard import access, pins
 from switchboard.collectors import add_metrics_options
+from switchboard.metrics_port import DEFAULT_PORT, PORT_ENV
 from switchboard.settings import DEFAULT_CONFIG, Settings
 
 if TYPE_CHECKING:
@@ -339,6 +340,7 @@ def _register_serve(subparsers: Subparsers) -> None:
         help="run only the web server; run `switchboard worker` and `switchboard ingest` "
         "elsewhere (as docker compose does)",
     )
+    add_metrics_options(serve, env=PORT_ENV, default=DEFAULT_PORT, what="the web workers' metrics")
     serve.set_defaults(handler=_serve)
 
 
@@ -362,19 +364,25 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     warning = pins.check_agent_line(_configured_path(), config, env=settings.env)
     if warning:
-        _say(warning)
+        sys.stderr.write(warning + "\n")  # warnings on stderr, like the exposure ones below
 
+    from switchboard.exposure import exposure_warnings
+    from switchboard.metrics_port import MetricsPortError, open_metrics
     from switchboard.redis_server import EmbeddedRedisError, ensure_redis
     from switchboard.supervisor import (
         Supervisor,
         child_environment,
         describe_service,
-        forget_dead_process_metrics,
         install_signal_handlers,
         service_children,
     )
 
+    sys.stderr.writelines(f"warning: {text}\n" for text in exposure_warnings(settings, args))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    try:  # before anything starts: a metrics port already taken stops serve at once
+        metrics_dir, metrics_url = open_metrics(args, var_dir=settings.var_dir)
+    except MetricsPortError as exc:
+        raise CommandError(str(exc)) from None
     with ExitStack() as stack:
         try:
             embedded = ensure_redis(settings)
@@ -392,7 +400,6 @@ def _serve(args: argparse.Namespace) -> int:
             stack.callback(watcher.join)
             stack.callback(watching.set)
         _run_migrations(settings)
-        metrics_dir = (settings.var_dir / "prometheus").resolve()
         env = child_environment(
             base=os.environ,
             redis_url=redis_url,
@@ -407,13 +414,14 @@ def _serve(args: argparse.Namespace) -> int:
             embedded_workers=args.embedded_workers,
             env=env,
         )
-        supervisor = Supervisor(children, on_exit=forget_dead_process_metrics(metrics_dir))
+        supervisor = Supervisor(children)
         install_signal_handlers(supervisor)
         _say(
             describe_service(
                 settings,
                 host=args.host,
                 port=args.port,
+                metrics_url=metrics_url,
                 web_workers=args.workers,
                 embedded_workers=args.embedded_workers,
                 redis_url=redis_url,

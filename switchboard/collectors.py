@@ -22,14 +22,19 @@ def _spec(name: str, kind: Kind, help: str, *labels: str) -> MetricSpec:
     return MetricSpec(name=name, kind=kind, help=help, labels=labels)
 
 
-def add_metrics_options(parser: argparse.ArgumentParser, *, env: str) -> None:
+def add_metrics_options(
+    parser: argparse.ArgumentParser,
+    *,
+    env: str,
+    default: int = 0,
+    what: str = "this process's own counts",
+) -> None:
     parser.add_argument(
         "--metrics-port",
         type=int,
-        default=int(os.environ.get(env, "0")),
+        default=int(os.environ.get(env, str(default))),
         metavar="PORT",
-        help=f"serve this process's own counts for Prometheus on this port (default: {env}, "
-        "or 0 = off)",
+        help=f"serve {what} for Prometheus on this port (default: {env}, else {default}; 0 = off)",
     )
     parser.add_argument(
         "--metrics-host",

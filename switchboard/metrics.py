@@ -8,7 +8,9 @@ Two families, served by two kinds of process:
   spool and circuit breaker, build info. Under `switchboard serve` they run in multiprocess mode
   (`PROMETHEUS_MULTIPROC_DIR`, wiped by `serve` before its children start), so they use only
   what that mode supports: counters, histograms and gauges with a `multiprocess_mode`, no custom
-  collectors, no Info or Enum.
+  collectors, no Info or Enum. No web worker answers scrapes: `serve` reads every worker's
+  files and serves them on a port of its own (`switchboard/metrics_port.py`), so each worker
+  keeps its gauges current itself (`follow_event_log`).
 - **Business KPIs** (`BUSINESS`), computed from the SQL database of record on every scrape by
   the single-process exporter (`switchboard/exporter.py`, `switchboard exporter`). Only that
   process runs the collector, so the numbers are the same with any number of web workers and
@@ -28,6 +30,7 @@ pending entries) the exporter reads from Redis.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -37,6 +40,8 @@ from importlib import metadata
 from typing import Literal, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+log = logging.getLogger(__name__)
 
 # Twilio waits at most 15 s for a webhook's answer (error 11205); 2 s is the p99 alert.
 WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0, 15.0)
@@ -56,11 +61,20 @@ def status_class(code: int) -> str:
     return f"{code // 100}xx"
 
 
+class SpoolBacklog(Protocol):
+    """What the spool gauge reads; `switchboard.spool.Spool` has it."""
+
+    def backlog_bytes(self) -> int: ...
+
+
 class EventLogCounters(Protocol):
     """What `WebMetrics.sync_event_log` reads; `switchboard.eventlog.EventLog` has it."""
 
     @property
     def state(self) -> str: ...
+
+    @property
+    def spool(self) -> SpoolBacklog: ...
 
     spooled_total: int
     lost_total: int
@@ -139,12 +153,22 @@ class WebMetrics:
             "Failed appends to the Redis Stream; each one opens the event log's circuit breaker.",
             registry=registry,
         )
+        # The live modes drop a worker's value once it has died (switchboard/metrics_port.py
+        # forgets dead workers at each scrape): a dead worker's open breaker is no alarm.
         self.event_breaker_open = Gauge(
             "switchboard_event_breaker_open",
             "1 while the event log's circuit breaker is open or half-open in any web worker "
             "(events go to the spool), else 0.",
             registry=registry,
-            multiprocess_mode="max",
+            multiprocess_mode="livemax",
+        )
+        # Every worker of a host measures the same spool directory: the freshest reading wins.
+        self.event_spool_bytes = Gauge(
+            "switchboard_event_spool_bytes",
+            "Bytes of call events waiting in the web workers' local spool until they are "
+            "replayed to the Redis Stream (0 when empty).",
+            registry=registry,
+            multiprocess_mode="livemostrecent",
         )
         self.build_info = Gauge(
             "switchboard_build_info",
@@ -183,10 +207,11 @@ class WebMetrics:
         self.bodies_too_large.labels(area="twilio" if path.startswith("/twilio/") else "api").inc()
 
     def sync_event_log(self, events: EventLogCounters) -> None:
-        """Copy the event log's counters and breaker state (this process's) into the metrics.
+        """Copy the event log's counters, breaker state (this process's) and spool size into
+        the metrics. Never raises: it runs at the end of every webhook.
 
         The event log keeps plain counters of its own; this adds what they grew by since the
-        last sync. Called after every webhook and on every scrape.
+        last sync. Called after every webhook and every few seconds (`follow_event_log`).
         """
         now = {
             "spooled": events.spooled_total,
@@ -203,6 +228,32 @@ class WebMetrics:
         if grown["redis_failures"]:
             self.event_redis_failures.inc(grown["redis_failures"])
         self.event_breaker_open.set(0 if events.state == "closed" else 1)
+        try:
+            self.event_spool_bytes.set(events.spool.backlog_bytes())
+        except OSError:  # an unreadable spool directory must not fail the webhook
+            log.exception("could not measure the spool")
+
+    def follow_event_log(
+        self, events: EventLogCounters, *, every: float, stop: threading.Event
+    ) -> threading.Thread:
+        """Sync now and then every `every` seconds until `stop` is set (the app's lifespan).
+
+        Without it the gauges would move only with webhooks: an idle worker would go on
+        showing an open breaker or a full spool that the ingest consumer has long replayed.
+        """
+
+        def run() -> None:
+            while True:
+                try:
+                    self.sync_event_log(events)
+                except Exception:  # the next round tries again
+                    log.exception("could not sync the event log's metrics")
+                if stop.wait(every):
+                    return
+
+        thread = threading.Thread(target=run, name="event-log-metrics", daemon=True)
+        thread.start()
+        return thread
 
 
 # --- business KPIs (served by switchboard/exporter.py) ---------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from switchboard.access import DEVELOPMENT_TOKENS
+from switchboard.exposure import local_url
 
 if TYPE_CHECKING:
     from switchboard.settings import Settings
@@ -214,12 +214,8 @@ def child_environment(
     var_dir: Path,
     metrics_dir: Path,
 ) -> dict[str, str]:
-    """The environment every child gets; wipes `metrics_dir` (see below) as a side effect."""
-    # Multiprocess metrics: each process writes its own files here. Files left by a previous
-    # run would be summed into this run's counters, so the directory starts empty. Only the
-    # children get the variable: the supervisor itself serves no metrics.
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True)
+    """The environment every child gets. Only the children get PROMETHEUS_MULTIPROC_DIR: the
+    supervisor reads their files (switchboard/metrics_port.py) but writes none."""
     env = dict(base)
     env.update(
         {
@@ -242,6 +238,8 @@ def service_children(
         # Signatures are checked against SWITCHBOARD_PUBLIC_URL, never against forwarded
         # headers, which any client could send if we trusted them.
         "--no-proxy-headers",
+        # Say nothing about the software to whoever probes the public port.
+        "--no-server-header",
         # Bounded, so that a stop never waits on a client that keeps its connection open.
         *("--timeout-graceful-shutdown", "10"),
     ]
@@ -254,16 +252,6 @@ def service_children(
     return children
 
 
-def forget_dead_process_metrics(metrics_dir: Path) -> Callable[[int], None]:
-    from prometheus_client import multiprocess
-
-    def mark_dead(pid: int) -> None:
-        # A dead process's live gauges must stop counting towards the sum.
-        multiprocess.mark_process_dead(pid, str(metrics_dir))  # type: ignore[no-untyped-call]
-
-    return mark_dead
-
-
 TWILIO_PATHS = {
     "Voice webhook": "/twilio/voice",
     "Status callback": "/twilio/status",
@@ -273,7 +261,6 @@ TWILIO_PATHS = {
 OPERATOR_PATHS = {
     "Health": "/healthz",
     "Readiness": "/readyz",
-    "Metrics": "/metrics",
     "OpenAPI": "/docs",
 }
 NEXT_STEPS = (
@@ -288,15 +275,16 @@ def describe_service(
     *,
     host: str,
     port: int,
+    metrics_url: str,
     web_workers: int,
     embedded_workers: bool,
     redis_url: str,
     embedded_redis: bool,
 ) -> str:
-    """What `serve` prints for the operator at start: where things are and what to try."""
+    """What `serve` prints for the operator at start: where things are and what to try.
+    `metrics_url` is empty when the web metrics are off."""
     public = settings.public_url
-    shown_host = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host  # noqa: S104 - comparing, not binding
-    local = f"http://{shown_host}:{port}"
+    local = local_url(host, port)
     background = "ingest consumer, RQ worker" if embedded_workers else "none (run separately)"
     redis_kind = "embedded, supervised" if embedded_redis else "external"
     rows = [
@@ -311,6 +299,8 @@ def describe_service(
         "",
         "For operators:",
         *(f"  {label:<17} {local}{path}" for label, path in OPERATOR_PATHS.items()),
+        f"  {'Metrics':<17} {metrics_url or 'off (--metrics-port 0)'} (Prometheus; not on "
+        "the public port)",
         *_api_tokens(settings, local),
         "",
         "Try next:",

@@ -88,6 +88,33 @@ def test_compose_runs_the_stack_from_one_image_in_production() -> None:
     assert "pg_isready" in " ".join(services["postgres"]["healthcheck"]["test"])
 
 
+def container_ports(service: dict[str, Any]) -> list[int]:
+    """The container ports a service publishes on the host."""
+    return [
+        int(port["target"] if isinstance(port, dict) else str(port).split(":")[-1].split("/")[0])
+        for port in service.get("ports", [])
+    ]
+
+
+def test_compose_serves_the_web_metrics_to_prometheus_only() -> None:
+    result = compose_config(REQUIRED)
+    assert result.returncode == 0, result.stderr
+    services: dict[str, Any] = yaml.safe_load(result.stdout)["services"]
+    app = services["app"]
+    command = app["command"]
+    every_interface = "0.0.0.0"  # noqa: S104 - of the container, inside the compose network
+    assert command[:4] == ["serve", "--host", every_interface, "--no-embedded-workers"]
+    assert command[command.index("--metrics-port") + 1] == "9107"
+    assert command[command.index("--metrics-host") + 1] == every_interface
+    assert [str(port) for port in app["expose"]] == ["9107"]
+    # The host sees the public port only; no service publishes the metrics.
+    assert container_ports(app) == [8000]
+    assert all(9107 not in container_ports(service) for service in services.values())
+    prometheus = yaml.safe_load((ROOT / "dashboards" / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [job for job in prometheus["scrape_configs"] if job["job_name"] == "switchboard"]
+    assert job["static_configs"] == [{"targets": ["app:9107"]}]
+
+
 def dockerfile_instructions() -> list[list[str]]:
     """[instruction, arguments] pairs, continuation lines joined and comments dropped."""
     text = (ROOT / "Dockerfile").read_text()
@@ -133,3 +160,19 @@ def test_make_without_a_target_prints_help() -> None:
         line.split()[1] for line in result.stdout.splitlines() if line.strip().startswith("make ")
     }
     assert {"run", "test", "check", "bench", "clean"} <= targets, result.stdout
+
+
+@pytest.mark.parametrize(("args", "serve"), [((), "serve"), (("PORT=8010",), "serve --port 8010")])
+def test_make_run_passes_port_on_to_serve(args: tuple[str, ...], serve: str) -> None:
+    make = shutil.which("make")
+    assert make, "GNU make is not installed"
+    # -n prints the commands without running them.
+    result = subprocess.run(
+        [make, "--no-print-directory", "-n", "-C", str(ROOT), "run", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f".venv/bin/switchboard {serve}"

@@ -90,10 +90,12 @@ class Stack:
         self.workdir = workdir
         self.var = workdir / "var"
         self._stack = stack
-        ports = [free_port() for _ in range(5)]
+        ports = [free_port() for _ in range(6)]
         self.web_port, self.exporter_port, self.prometheus_port = ports[:3]
-        self.ingest_port, self.worker_port = ports[3:]
+        self.ingest_port, self.worker_port, self.web_metrics_port = ports[3:]
         self.web = f"http://127.0.0.1:{self.web_port}"
+        # The web workers' metrics, which `serve` serves on their own port.
+        self.web_metrics = f"http://127.0.0.1:{self.web_metrics_port}/metrics"
         self.exporter = f"http://127.0.0.1:{self.exporter_port}"
         self.prometheus = PrometheusApi(f"http://127.0.0.1:{self.prometheus_port}")
         today = datetime.now().astimezone().date()
@@ -133,7 +135,11 @@ class Stack:
     def start_service(self, *, web_workers: int) -> None:
         me = [sys.executable, "-m", "switchboard"]
         self.start(
-            "serve", [*me, "serve", "--port", str(self.web_port), "--workers", str(web_workers)]
+            "serve",
+            [
+                *(*me, "serve", "--port", str(self.web_port), "--workers", str(web_workers)),
+                *("--metrics-port", str(self.web_metrics_port)),
+            ],
         )
         poll(lambda: status(f"{self.web}/readyz"), lambda s: s == 200, within=60, what="serve")
         exporter_env = {
@@ -154,7 +160,7 @@ class Stack:
         directory.mkdir()
         config = prometheus_config(
             directory,
-            app=f"127.0.0.1:{self.web_port}",
+            app=f"127.0.0.1:{self.web_metrics_port}",
             exporter=f"127.0.0.1:{self.exporter_port}",
             ingest=f"127.0.0.1:{self.ingest_port}",
             worker=f"127.0.0.1:{self.worker_port}",

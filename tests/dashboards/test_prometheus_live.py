@@ -1,7 +1,8 @@
 """A real Prometheus scrapes the real service while the Twilio simulator plays calls over HTTP:
-`switchboard serve --workers 2` (two uvicorn workers in multiprocess mode, the ingest consumer
-and the RQ worker) and `switchboard exporter`. Then every dashboard query runs through
-Prometheus' HTTP API, and the business numbers in Prometheus equal the statistics."""
+`switchboard serve --workers 2` (two uvicorn workers in multiprocess mode, whose metrics `serve`
+serves on a port of their own; the ingest consumer and the RQ worker) and `switchboard
+exporter`. Then every dashboard query runs through Prometheus' HTTP API, and the business
+numbers in Prometheus equal the statistics."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
 from switchboard.simulator import Department, hang_up_after, press, talk
 from tests.fixtures.agents import CLIENT_AGENT
-from tests.fixtures.localhost import fetch, poll
+from tests.fixtures.localhost import fetch, poll, status
 from tests.fixtures.prometheus import check_metrics
 
 ROUNDS = 3
@@ -149,15 +150,18 @@ def test_prometheus_scrapes_the_service_and_agrees_with_the_statistics(stack: St
     traffic_started = time.time()
     webhooks = play_calls(stack)
 
-    # Two web workers answered; the scrape of either one sums both (multiprocess mode).
+    # Two web workers answered; the metrics port sums both (multiprocess mode), and the public
+    # port has no metrics at all.
     api = stack.prometheus
     poll(
-        lambda: api.value("sum(switchboard_webhook_requests_total)"),
+        lambda: api.value('sum(switchboard_webhook_requests_total{job="switchboard"})'),
         lambda v: list(v.values()) == [webhooks],
         within=20,
         what="every webhook counted once",
     )
-    for url in (f"{stack.web}/metrics", f"{stack.exporter}/metrics"):
+    assert list(api.value('switchboard_web_up{job="switchboard"}').values()) == [1]
+    assert status(f"{stack.web}/metrics") == 404
+    for url in (stack.web_metrics, f"{stack.exporter}/metrics"):
         assert check_metrics(fetch(url)) == (0, ""), url
 
     poll(lambda: ingest_caught_up(stack), bool, within=30, what="ingest caught up")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +34,8 @@ PRODUCTION = {
     "SWITCHBOARD_TWILIO_AUTH_TOKEN": "t" * 32,
     "SWITCHBOARD_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
 }
+# Asked for, never bound: the serve tests below stop before the app listens.
+ALL_INTERFACES = "0.0.0.0"  # noqa: S104
 
 
 def command_paths(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[str]:
@@ -215,3 +220,68 @@ def test_serve_rejects_a_nonsense_port(tmp_path: Path) -> None:
     result = run_cli("serve", "--port", "70000", cwd=tmp_path)
     assert result.returncode == 2
     assert "70000 is not a TCP port" in result.stderr
+
+
+@contextmanager
+def taken_port() -> Iterator[int]:
+    """A loopback port something else already listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def serve_stopped_at_a_taken_metrics_port(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> list[str]:
+    """Run `serve` with its metrics port taken, so that it stops before starting anything;
+    returns its stderr lines, the refusal last. Its agents have PINs, so that the agent line
+    adds no warning of its own."""
+    var = tmp_path / "var"
+    pinned = tmp_path / "pinned.yaml"
+    pinned.write_text(with_agents(roster_with_pins()), encoding="utf-8")
+    with taken_port() as port:
+        result = run_cli(
+            "serve",
+            *args,
+            "--metrics-port",
+            str(port),
+            cwd=tmp_path,
+            env={"SWITCHBOARD_VAR_DIR": str(var), "SWITCHBOARD_CONFIG": str(pinned), **(env or {})},
+        )
+    assert result.returncode == 1
+    assert result.stderr.endswith(
+        f"error: cannot serve the web metrics on 127.0.0.1:{port}: Address already in use; "
+        "choose another --metrics-port (or SWITCHBOARD_METRICS_PORT; 0 turns it off)\n"
+    ), result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == "", "no banner: nothing started"
+    assert not (var / "switchboard.db").exists(), "no migrations ran"
+    assert not (var / "redis.sock").exists(), "no Redis started"
+    return result.stderr.splitlines()
+
+
+def test_serve_refuses_a_taken_metrics_port_before_starting_anything(tmp_path: Path) -> None:
+    lines = serve_stopped_at_a_taken_metrics_port(tmp_path)
+    assert len(lines) == 1, "the refusal, and nothing else"
+
+
+def test_serve_warns_when_development_listens_beyond_loopback(tmp_path: Path) -> None:
+    lines = serve_stopped_at_a_taken_metrics_port(tmp_path, "--host", ALL_INTERFACES)
+    warnings = [line for line in lines if line.startswith("warning: ")]
+    assert len(warnings) == 1, lines
+    (warning,) = warnings
+    assert warning.startswith("warning: --host 0.0.0.0 makes this development setup "), warning
+    assert "reachable from the network" in warning
+    assert "anyone can sign webhooks with the development Twilio token" in warning
+    assert "the public development API tokens open the API" in warning
+    assert "Keep --host 127.0.0.1, or set SWITCHBOARD_ENV=production" in warning
+    assert lines.index(warning) < len(lines) - 1, "warned before the refusal"
+
+
+def test_serve_does_not_warn_in_production(tmp_path: Path) -> None:
+    # (Nor on loopback: the refusal above is the only line there.)
+    lines = serve_stopped_at_a_taken_metrics_port(
+        tmp_path, "--host", ALL_INTERFACES, env=PRODUCTION
+    )
+    assert not any(line.startswith("warning:") for line in lines), lines

@@ -1,7 +1,9 @@
-"""The web app's operational metrics: what a scrape says after real calls, read back exactly.
+"""The web app's operational metrics: what they say after real calls, read back exactly.
 
 The app runs with real Redis and SQLite and an injected registry, so each value is read with
-`get_sample_value`; every scrape also passes `promtool check metrics` without a remark.
+`get_sample_value`; the registry's exposition also passes `promtool check metrics` without a
+remark. The app itself serves no `/metrics` (serving them is `switchboard serve`'s job:
+tests/switchboard/test_serve.py and test_metrics_port.py).
 """
 
 from __future__ import annotations
@@ -9,21 +11,28 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 from apphost import PUBLIC, inbound_params, make_settings, signed_post
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, generate_latest
 
 from switchboard.app import create_app
 from switchboard.calltrial import AGENT_LINE, simulator_for
 from switchboard.collectors import INGEST, WORKER
+from switchboard.eventlog import EventLog
 from switchboard.metrics import BUSINESS, WEBHOOK_BUCKETS, WebMetrics
+from switchboard.metrics_port import SERVE
 from switchboard.redis_client import connect_redis
+from switchboard.settings import Settings
 from switchboard.simulator import Department, hang_up_after, press, talk
+from switchboard.spool import Spool
 from tests.fixtures.agents import CLIENT_AGENT
+from tests.fixtures.localhost import poll
 from tests.fixtures.prometheus import check_metrics
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -48,11 +57,8 @@ def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None
     return registry.get_sample_value(name, labels)
 
 
-def scrape(client: TestClient) -> str:
-    response = client.get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    return response.text
+def exposition(registry: CollectorRegistry) -> str:
+    return generate_latest(registry).decode()
 
 
 def assert_promtool_is_silent(exposition: str) -> None:
@@ -107,20 +113,27 @@ def test_every_webhook_of_real_calls_is_counted_and_timed_by_route(service, regi
     )
     assert value(registry, "switchboard_events_spooled_total") == 0
     assert value(registry, "switchboard_event_breaker_open") == 0
-    assert_promtool_is_silent(scrape(service[0]))
+    assert value(registry, "switchboard_event_spool_bytes") == 0
+    assert_promtool_is_silent(exposition(registry))
 
 
-def test_a_scrape_declares_every_route_before_any_call(service, registry):
-    exposition = scrape(service[0])
-    assert 'switchboard_webhook_requests_total{route="/twilio/voice",status="2xx"} 0.0' in (
-        exposition
-    )
-    assert 'switchboard_webhook_duration_seconds_bucket{le="15.0",route="/twilio/status"} 0.0' in (
-        exposition
+def test_the_public_app_serves_no_metrics(service):
+    client, _settings, _config = service
+    response = client.get("/metrics")
+    assert response.status_code == 404
+    assert "switchboard_" not in response.text
+    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_metrics_declare_every_route_before_any_call(service, registry):
+    text = exposition(registry)
+    assert 'switchboard_webhook_requests_total{route="/twilio/voice",status="2xx"} 0.0' in text
+    assert (
+        'switchboard_webhook_duration_seconds_bucket{le="15.0",route="/twilio/status"} 0.0' in text
     )
     assert max(WEBHOOK_BUCKETS) == 15.0
     assert value(registry, "switchboard_build_info", version="0.1.0") == 1
-    assert_promtool_is_silent(exposition)
+    assert_promtool_is_silent(text)
 
 
 def test_a_bad_signature_is_refused_and_counted(service, registry):
@@ -134,7 +147,7 @@ def test_a_bad_signature_is_refused_and_counted(service, registry):
         value(registry, "switchboard_webhook_requests_total", route="/twilio/voice", status="4xx")
         == 1
     )
-    assert_promtool_is_silent(scrape(client))
+    assert_promtool_is_silent(exposition(registry))
 
 
 def test_the_fallback_answers_every_request_and_counts_each_one(service, registry):
@@ -167,15 +180,25 @@ def test_a_failing_route_is_counted_on_the_error_path_with_status_200(service, r
     assert value(registry, "switchboard_webhook_requests_total", route=route, status="2xx") == 1
 
 
-def test_with_redis_down_the_spooled_events_and_the_open_breaker_show(tmp_path, registry):
+def spool_bytes(settings: Settings) -> int:
+    return sum(path.stat().st_size for path in settings.effective_spool_dir.glob("*.jsonl"))
+
+
+def redis_down_app(tmp_path: Path, registry: CollectorRegistry, **create: Any) -> FastAPI:
+    """The app with its Redis unreachable, so its events go to the spool."""
     dead = f"unix://{tmp_path}/no-redis.sock"
     settings = make_settings(tmp_path, dead, redis_timeout_seconds=0.2)
-    app = create_app(
+    return create_app(
         settings,
         simulated_clock=True,
         registry=registry,
         redis_client=connect_redis(dead, timeout=0.2, connect_timeout=0.2),
+        **create,
     )
+
+
+def test_with_redis_down_the_spooled_events_and_the_open_breaker_show(tmp_path, registry):
+    app = redis_down_app(tmp_path, registry)
     with TestClient(app) as client:
         first = signed_post(client, "/twilio/voice", inbound_params(), at=OPEN)
         assert first.status_code == 200
@@ -188,7 +211,7 @@ def test_with_redis_down_the_spooled_events_and_the_open_breaker_show(tmp_path, 
             at=OPEN,
         )
         assert second.status_code == 200
-        exposition = scrape(client)
+        text = exposition(registry)
     spooled = sum(
         1
         for path in (tmp_path / "spool").glob("*")
@@ -198,9 +221,40 @@ def test_with_redis_down_the_spooled_events_and_the_open_breaker_show(tmp_path, 
     assert spooled >= 2
     assert value(registry, "switchboard_events_spooled_total") == spooled
     assert value(registry, "switchboard_event_redis_failures_total") == 1, "the breaker held"
-    assert "switchboard_event_breaker_open 1.0" in exposition
-    assert f"{PUBLIC}" not in exposition
-    assert_promtool_is_silent(exposition)
+    assert (
+        value(registry, "switchboard_event_spool_bytes")
+        == spool_bytes(app.state.services.settings)
+        > 0
+    )
+    assert "switchboard_event_breaker_open 1.0" in text
+    assert f"{PUBLIC}" not in text
+    assert_promtool_is_silent(text)
+
+
+def test_an_idle_worker_shows_the_spool_shrink_as_the_ingest_replays_it(
+    tmp_path, registry, redis_url
+):
+    # The web worker's Redis stays away; the ingest consumer (elsewhere) reaches its own and
+    # replays the spool. No webhook comes in between: the gauges must follow anyway.
+    app = redis_down_app(tmp_path, registry, gauge_sync_seconds=0.05)
+    settings = app.state.services.settings
+    with TestClient(app) as client:
+        assert signed_post(client, "/twilio/voice", inbound_params(), at=OPEN).status_code == 200
+        assert value(registry, "switchboard_event_spool_bytes") == spool_bytes(settings) > 0
+        ingest = EventLog(
+            redis=connect_redis(redis_url, timeout=5, connect_timeout=5),
+            stream=settings.stream,
+            spool=Spool(settings.effective_spool_dir),
+            breaker_open_seconds=30,
+        )
+        assert ingest.replay_spool() > 0
+        poll(
+            lambda: value(registry, "switchboard_event_spool_bytes"),
+            lambda size: size == 0,
+            within=10,
+            what="the replayed spool shown as empty",
+        )
+        assert value(registry, "switchboard_event_breaker_open") == 1, "its own Redis is away"
 
 
 def test_the_metrics_page_lists_every_metric(registry):
@@ -212,7 +266,7 @@ def test_the_metrics_page_lists_every_metric(registry):
     }
     names |= {
         spec.name + ("_total" if spec.kind == "counter" else "")
-        for spec in (*BUSINESS.values(), *INGEST.values(), *WORKER.values())
+        for spec in (*BUSINESS.values(), *INGEST.values(), *WORKER.values(), *SERVE.values())
     }
     for name in names:
         assert f"| `{name}` |" in page, name

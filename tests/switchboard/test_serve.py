@@ -1,5 +1,6 @@
-"""`switchboard serve` for real: embedded Redis, migrations, uvicorn and an RQ worker, then a
-clean stop on SIGTERM, as `make run` and a container's `docker stop` do it."""
+"""`switchboard serve` for real: embedded Redis, migrations, uvicorn and an RQ worker, the web
+workers' metrics on their own port, then a clean stop on SIGTERM, as `make run` and a
+container's `docker stop` do it."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import signal
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from redis.exceptions import ResponseError
 from rq import Worker
@@ -24,7 +28,8 @@ from switchboard.calltrial import simulator_for
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
 from switchboard.simulator import Call, hang_up
-from tests.fixtures.localhost import free_port, status, wait_for
+from tests.fixtures.localhost import fetch, free_port, status, wait_for
+from tests.fixtures.prometheus import check_metrics
 
 
 def ingest_consumers(redis: Redis) -> int:
@@ -36,8 +41,9 @@ def ingest_consumers(redis: Redis) -> int:
     return sum(int(g["consumers"]) for g in groups if g["name"] == b"ingest")
 
 
-def play_a_call(public_url: str) -> Call:
-    """One call from the simulator over real HTTP: the greeting, then the caller hangs up."""
+def play_a_call(public_url: str) -> tuple[Call, Counter[str]]:
+    """One call from the simulator over real HTTP: the greeting, then the caller hangs up.
+    Also returns how many webhooks it made, by route."""
     settings = Settings(public_url=public_url)
     with httpx.Client(timeout=15) as client:
         sim = simulator_for(
@@ -48,7 +54,28 @@ def play_a_call(public_url: str) -> Call:
         )
         call = sim.place_call(from_="+4791234567", to="+4756375000", script=[hang_up()])
         sim.run()
-    return call
+    assert {record.status for record in sim.requests} == {200}
+    return call, Counter(urlsplit(record.url).path for record in sim.requests)
+
+
+def webhook_counts(exposition: str) -> Counter[str]:
+    """`switchboard_webhook_requests_total` by route, from a scrape."""
+    counts: Counter[str] = Counter()
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name == "switchboard_webhook_requests_total" and sample.value:
+                counts[sample.labels["route"]] += int(sample.value)
+    return counts
+
+
+def sample(exposition: str, name: str) -> float:
+    (value,) = [
+        s.value
+        for family in text_string_to_metric_families(exposition)
+        for s in family.samples
+        if s.name == name
+    ]
+    return value
 
 
 def recorded_kinds(engine: Engine, call_sid: str) -> set[str]:
@@ -73,12 +100,16 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     stale = var / "prometheus" / "counter_999999.db"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"left by an earlier run")
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
+    app, metrics = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}/metrics"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    env["SWITCHBOARD_PUBLIC_URL"] = f"http://127.0.0.1:{port}"  # what Twilio would call
+    env["SWITCHBOARD_PUBLIC_URL"] = app  # what Twilio would call
     out, err = (workdir / "stdout.txt").open("w"), (workdir / "stderr.txt").open("w")
     serve = subprocess.Popen(
-        [sys.executable, "-m", "switchboard", "serve", "--port", str(port)],
+        [
+            *(sys.executable, "-m", "switchboard", "serve"),
+            *("--port", str(port), "--workers", "2", "--metrics-port", str(metrics_port)),
+        ],
         cwd=workdir,
         env=env,
         stdout=out,
@@ -93,12 +124,24 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
             wait_for(lambda: ingest_consumers(redis) == 1, within=30)
         finally:
             redis.close()
-        call = play_a_call(f"http://127.0.0.1:{port}")
+        call, webhooks = play_a_call(app)
         assert "Velkomen til Alver kommune." in call.transcript_text()
         # The API wants a token even in development; the banner's development token works.
         stats = f"http://127.0.0.1:{port}/api/stats"
         assert status(stats) == 401
         assert status(stats, {"Authorization": "Bearer dev-manager-token"}) == 200
+        # The metrics port answers for both web workers; the public port has no metrics and
+        # does not name its server software.
+        scraped = fetch(metrics)
+        assert webhook_counts(scraped) == webhooks
+        assert webhooks["/twilio/voice"] == 1
+        assert sample(scraped, "switchboard_web_up") == 1
+        assert sample(scraped, "switchboard_event_spool_bytes") == 0
+        assert check_metrics(scraped) == (0, "")
+        assert status(f"{app}/metrics") == 404
+        answer = httpx.get(f"{app}/healthz")
+        assert answer.status_code == 200
+        assert "server" not in answer.headers, answer.headers
         database = create_engine(f"sqlite:///{var / 'switchboard.db'}")
         try:
             wait_for(
@@ -118,8 +161,18 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     stdout = (workdir / "stdout.txt").read_text()
     assert f"http://127.0.0.1:{port}/twilio/voice" in stdout
     assert f"http://127.0.0.1:{port}/healthz" in stdout
+    assert f"  Metrics           {metrics} (Prometheus; not on the public port)" in stdout
+    assert f"{app}/metrics" not in stdout
+    warnings = [
+        line for line in (workdir / "stderr.txt").read_text().splitlines() if "warning:" in line
+    ]
+    # Loopback: nothing is exposed. The one warning is the shipped file's phone agents
+    # without PINs, which development allows.
+    assert len(warnings) == 1, warnings
+    assert "agents let in by caller ID alone" in warnings[0]
     assert "switchboard try-call --press 1" in stdout
     assert "dev-manager-token" in stdout
     assert (var / "switchboard.db").exists(), "serve applies the migrations"
     assert status(f"http://127.0.0.1:{port}/healthz") is None, "the web server stopped"
+    assert status(metrics) is None, "the metrics port closed with serve"
     assert not (var / "redis.sock").exists(), "the embedded Redis stopped with the service"
