@@ -317,3 +317,20 @@ def test_even_a_server_error_carries_the_headers(app, tmp_path):
     assert response.status_code == 500
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+@pytest.mark.usefixtures("nothing_written")
+def test_a_verification_that_raises_is_a_counted_refusal(tmp_path, redis_url, registry, caplog):
+    # A token the HMAC cannot encode makes RequestValidator raise inside the check: the request
+    # is refused like any unverified one, never served and never spoken to.
+    settings = make_settings(tmp_path, redis_url, twilio_auth_token="\udc80")
+    app = create_app(settings, simulated_clock=True, registry=registry)
+    with TestClient(app) as client:
+        response = client.post(
+            "/twilio/voice",
+            data=inbound_params(),
+            headers={"X-Twilio-Signature": "anything", "X-Simulated-Time": OPEN},
+        )
+    assert response.status_code == 403
+    assert signature_failures(registry) == 1
+    assert "refused" in caplog.text
