@@ -21,7 +21,17 @@ REQUIRED = {
     "SWITCHBOARD_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "POSTGRES_PASSWORD": "postgres4tests",
     "GRAFANA_ADMIN_PASSWORD": "grafana-for-tests",
+    "SWITCHBOARD_CONFIG_FILE": "./municipality.yaml",
+    "ALERTMANAGER_SMTP_SMARTHOST": "smtp.alver.kommune.no:587",
+    "ALERTMANAGER_SMTP_FROM": "sentralbord-varsel@alver.kommune.no",
+    "ALERTMANAGER_SMTP_USERNAME": "sentralbord-varsel",
+    "ALERTMANAGER_SMTP_PASSWORD_FILE": "./secrets/smtp-password",
+    "ALERTMANAGER_LEAD_TO": "sentralbordleiar@alver.kommune.no",
+    "ALERTMANAGER_OPERATORS_TO": "drift@alver.kommune.no",
+    "ALERTMANAGER_ONCALL_TO": "vakt@alver.kommune.no",
 }
+# The services that run the switchboard image, each of which needs the municipality file.
+SWITCHBOARD_SERVICES = ("app", "worker", "ingest", "exporter")
 
 
 def compose_command() -> list[str]:
@@ -113,6 +123,77 @@ def test_compose_serves_the_web_metrics_to_prometheus_only() -> None:
     prometheus = yaml.safe_load((ROOT / "dashboards" / "prometheus" / "prometheus.yml").read_text())
     (job,) = [job for job in prometheus["scrape_configs"] if job["job_name"] == "switchboard"]
     assert job["static_configs"] == [{"targets": ["app:9107"]}]
+
+
+def compose_services(env: dict[str, str]) -> dict[str, Any]:
+    result = compose_config(env)
+    assert result.returncode == 0, result.stderr
+    services: dict[str, Any] = yaml.safe_load(result.stdout)["services"]
+    return services
+
+
+def test_every_switchboard_service_reads_the_operators_municipality_file_read_only() -> None:
+    services = compose_services(REQUIRED)
+    host_file = str(ROOT / "municipality.yaml")
+    for name in SWITCHBOARD_SERVICES:
+        service = services[name]
+        assert service["image"] == services["app"]["image"], name
+        assert service["environment"]["SWITCHBOARD_CONFIG"] == (
+            "/etc/switchboard/municipality.yaml"
+        ), name
+        assert f"{host_file}:/etc/switchboard/municipality.yaml:ro" in service["volumes"], name
+    # Every service that runs the image is in the list above.
+    image = services["app"]["image"]
+    assert {n for n, s in services.items() if s.get("image") == image} == set(SWITCHBOARD_SERVICES)
+
+
+def host_bindings(services: dict[str, Any]) -> dict[str, list[str]]:
+    """The host address of every published port, by service."""
+    everywhere = "0.0.0.0"  # noqa: S104 - what Docker binds a port without an address to
+    bindings: dict[str, list[str]] = {}
+    for name, service in services.items():
+        for port in service.get("ports", []):
+            # v1 prints "127.0.0.1:8000:8000/tcp"; an unbound port is "8000:8000/tcp".
+            parts = str(port).split(":")
+            bindings.setdefault(name, []).append(parts[0] if len(parts) == 3 else everywhere)
+    return bindings
+
+
+def test_every_published_port_binds_to_loopback_by_default() -> None:
+    bindings = host_bindings(compose_services(REQUIRED))
+    assert set(bindings) == {"app", "grafana", "prometheus", "alertmanager"}
+    assert all(hosts == ["127.0.0.1"] for hosts in bindings.values()), bindings
+
+
+def test_bind_address_moves_only_the_ports_with_a_login() -> None:
+    everywhere = "0.0.0.0"  # noqa: S104 - what an operator without a proxy on the host would set
+    bindings = host_bindings(compose_services({**REQUIRED, "BIND_ADDRESS": everywhere}))
+    assert bindings["app"] == bindings["grafana"] == [everywhere]
+    # No login on these two: they stay on the host whatever BIND_ADDRESS says.
+    assert bindings["prometheus"] == bindings["alertmanager"] == ["127.0.0.1"]
+
+
+def test_alertmanager_takes_its_smtp_settings_from_the_environment_and_a_secret() -> None:
+    result = compose_config(REQUIRED)
+    assert result.returncode == 0, result.stderr
+    stack: dict[str, Any] = yaml.safe_load(result.stdout)
+    alertmanager = stack["services"]["alertmanager"]
+    assert alertmanager["entrypoint"] == ["/bin/sh", "/etc/alertmanager/render.sh"]
+    assert alertmanager["command"][0] == "/bin/alertmanager"
+    env = alertmanager["environment"]
+    for name, value in REQUIRED.items():
+        if name.startswith("ALERTMANAGER_") and name != "ALERTMANAGER_SMTP_PASSWORD_FILE":
+            assert env[name] == value, name
+    # The password is a compose secret (a file), never a variable in the container.
+    assert not any("PASSWORD" in name for name in env)
+    assert [secret["source"] for secret in alertmanager["secrets"]] == [
+        "alertmanager_smtp_password"
+    ]
+    assert stack["secrets"]["alertmanager_smtp_password"]["file"] == str(
+        ROOT / "secrets" / "smtp-password"
+    )
+    volumes = alertmanager["volumes"]
+    assert f"{ROOT}/dashboards/alertmanager/render.sh:/etc/alertmanager/render.sh:ro" in volumes
 
 
 def dockerfile_instructions() -> list[list[str]]:
