@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
+import importlib.util
 import os
+import re
 import shutil
 import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -215,15 +220,116 @@ def test_dockerfile_runs_as_a_non_root_user_with_the_switchboard_entrypoint() ->
     assert any(op == "HEALTHCHECK" and "/healthz" in arg for op, arg in instructions)
 
 
-def test_every_package_the_image_copies_is_not_excluded_by_dockerignore() -> None:
-    ignored = {
-        line.strip()
-        for line in (ROOT / ".dockerignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    for package in ("switchboard", "ivr", "workers", "pyproject.toml", "README.md"):
-        assert (ROOT / package).exists()
-        assert package not in ignored
+def dockerignored(path: str) -> bool:
+    """Whether .dockerignore keeps `path` out of the build context (the last matching rule
+    wins; `!` re-includes; a rule matches the path or a folder above it)."""
+    excluded = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        rule = line.strip()
+        if not rule or rule.startswith("#"):
+            continue
+        negated = rule.startswith("!")
+        pattern = rule.removeprefix("!")
+        parts = Path(path).parts
+        if any(fnmatch.fnmatch("/".join(parts[:n]), pattern) for n in range(1, len(parts) + 1)):
+            excluded = not negated
+    return excluded
+
+
+def copied_sources() -> list[str]:
+    """Every path the Dockerfile COPYs from the build context."""
+    return [
+        source
+        for op, arg in dockerfile_instructions()
+        if op == "COPY"
+        for source in arg.split()[:-1]
+        if not source.startswith("--")
+    ]
+
+
+def test_everything_the_image_copies_is_in_the_build_context() -> None:
+    sources = copied_sources()
+    assert {"pyproject.toml", "requirements.lock", "deploy/lockfile.py", "switchboard"} <= set(
+        sources
+    )
+    for source in sources:
+        assert (ROOT / source).exists(), source
+        assert not dockerignored(source), source
+    # The rule is read as Docker reads it: the rest of deploy/ stays out.
+    assert dockerignored("deploy/fallback.xml")
+
+
+def test_the_image_installs_exactly_the_locked_dependencies() -> None:
+    runs = [arg for op, arg in dockerfile_instructions() if op == "RUN"]
+    installs = [run for run in runs if "pip install" in run]
+    locked, package = installs
+    # A stale lock file stops the build before anything is installed.
+    assert locked.index("python deploy/lockfile.py check") < locked.index("pip install")
+    assert "pip install --require-hashes -r requirements.lock" in locked
+    # Then the service itself, resolving nothing more.
+    assert "pip install --no-deps ." in package
+    instructions = dockerfile_instructions()
+    lock_copied = instructions.index(["COPY", "pyproject.toml requirements.lock ./"])
+    code_copied = instructions.index(["COPY", "switchboard ./switchboard"])
+    # Dependencies before the code, so a code change reuses the dependency layer.
+    assert lock_copied < code_copied
+
+
+def lockfile_module() -> Any:
+    spec = importlib.util.spec_from_file_location("lockfile", ROOT / "deploy" / "lockfile.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_lock_file_matches_pyproject_without_asking_a_registry() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "deploy" / "lockfile.py"), "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "requirements.lock matches pyproject.toml\n"
+    # Every direct dependency is pinned, and every pin carries hashes.
+    lock = (ROOT / "requirements.lock").read_text()
+    blocks = [block for block in lock.split("\n") if block and not block[0].isspace()]
+    pins = {line.split("==")[0].lower(): line for line in blocks if not line.startswith("#")}
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    for requirement in declared:
+        name = re.split(r"[\[<>=!~ ;]", requirement, maxsplit=1)[0].lower()
+        assert name in pins, name
+    assert all("==" in line and line.endswith("\\") for line in pins.values())
+
+
+def test_a_dependency_changed_without_make_lock_is_caught(tmp_path: Path) -> None:
+    lockfile = lockfile_module()
+    pyproject = tmp_path / "pyproject.toml"
+    lock = tmp_path / "requirements.lock"
+    original = (ROOT / "pyproject.toml").read_text()
+    pyproject.write_text(original)
+    lock.write_text((ROOT / "requirements.lock").read_text())
+    assert lockfile.mismatch(lock, pyproject) is None
+    # Reordered, or with another comment, the dependencies are the same.
+    reordered = original.replace('  "uvicorn>=0.30",\n', "").replace(
+        '  "pyyaml>=6.0",\n', '  "pyyaml>=6.0", # YAML\n  "uvicorn>=0.30",\n'
+    )
+    assert reordered != original
+    pyproject.write_text(reordered)
+    assert lockfile.mismatch(lock, pyproject) is None
+    pyproject.write_text(original.replace('  "uvicorn>=0.30",\n', ""))  # one dropped
+    assert lockfile.mismatch(lock, pyproject) is not None
+    pyproject.write_text(original.replace('"uvicorn>=0.30",', '"uvicorn>=0.31",'))
+    assert lockfile.mismatch(lock, pyproject) == (
+        "requirements.lock was made from other dependencies than pyproject.toml's: run `make lock`"
+    )
+    lock.write_text("fastapi==0.115.0\n")
+    assert lockfile.mismatch(lock, pyproject) == (
+        "requirements.lock records no dependencies hash: run `make lock`"
+    )
 
 
 def test_make_without_a_target_prints_help() -> None:
@@ -240,7 +346,7 @@ def test_make_without_a_target_prints_help() -> None:
     targets = {
         line.split()[1] for line in result.stdout.splitlines() if line.strip().startswith("make ")
     }
-    assert {"run", "test", "check", "bench", "clean"} <= targets, result.stdout
+    assert {"run", "test", "check", "bench", "lock", "clean"} <= targets, result.stdout
 
 
 @pytest.mark.parametrize(("args", "serve"), [((), "serve"), (("PORT=8010",), "serve --port 8010")])
