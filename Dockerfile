@@ -10,11 +10,18 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin switchboard
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# The dependencies first, exactly as locked (`make lock`): pinned versions, every file checked
+# against its hash; the build stops if requirements.lock was not made from this pyproject.toml.
+COPY pyproject.toml requirements.lock ./
+COPY deploy/lockfile.py ./deploy/lockfile.py
+RUN python deploy/lockfile.py check \
+    && pip install --require-hashes -r requirements.lock
+COPY README.md ./
 COPY switchboard ./switchboard
 COPY ivr ./ivr
 COPY workers ./workers
-RUN pip install . \
+# The service itself, without resolving anything again.
+RUN pip install --no-deps . \
     # var/ holds the spool for events that could not reach Redis; it must be writable by the
     # service user, and a named volume mounted here inherits this ownership.
     && mkdir -p /app/var \

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test check bench clean distclean
+.PHONY: help run test check bench lock clean distclean
 
 help: ## show this help
 	@echo "Switchboard: Twilio IVR and switchboard service. Targets:"
@@ -39,6 +39,14 @@ bench: $(STAMP) ## run the benchmarks in bench/ (never part of make test)
 		[ -f "$$script" ] || continue; found=1; \
 		echo "== $$script"; $(BIN)/python "$$script"; \
 	done; [ $$found = 1 ] || echo "no benchmarks in bench/ yet"
+
+# The image installs exactly these (Dockerfile): pinned, hashed, for CPython 3.11 on any platform.
+lock: $(STAMP) ## regenerate requirements.lock, the image's hashed pins, from pyproject.toml
+	$(BIN)/python -m pip install --quiet 'uv>=0.9'
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command 'make lock' --quiet -o requirements.lock
+	$(BIN)/python deploy/lockfile.py stamp
+	$(BIN)/python deploy/lockfile.py check
 
 clean: ## remove run-time data (./var/) and caches; keeps .venv
 	rm -rf var build .pytest_cache .mypy_cache .ruff_cache *.egg-info

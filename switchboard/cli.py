@@ -32,9 +32,6 @@ from switchboard.settings import DEFAULT_CONFIG, Settings
 
 if TYPE_CHECKING:
     from redis import Redis
-    from sqlalchemy import Engine
-
-    from switchboard.eventlog import EventLog
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler: TypeAlias = Callable[[argparse.Namespace], int]
@@ -240,6 +237,9 @@ def _register_ingest(subparsers: Subparsers) -> None:
         metavar="MINUTES",
         help="sweep calls started longer ago than this (default 30)",
     )
+    from workers.purge import add_schedule_options
+
+    add_schedule_options(ingest)  # --purge-every and --keep-days
     ingest.set_defaults(handler=_ingest)
 
 
@@ -249,6 +249,8 @@ def _ingest(args: argparse.Namespace) -> int:
     from switchboard.eventlog import EventLog
     from switchboard.redis_client import worker_redis
     from workers.ingest import Ingestor
+    from workers.purge import scheduled_purger, start_purger
+    from workers.sweep import start_from_args
 
     settings = load_settings()
     connection = worker_redis(settings)
@@ -261,41 +263,16 @@ def _ingest(args: argparse.Namespace) -> int:
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
     ingestor = Ingestor.from_settings(settings, redis=connection, engine=engine, event_log=events)
-    serve_metrics(args, lambda: ingest_registry(ingestor))
-    _start_sweep(args, settings=settings, engine=engine, events=events, stop=stop)
+    purger = scheduled_purger(args, engine=engine)
+    serve_metrics(args, lambda: ingest_registry(ingestor, purger))
+    start_from_args(args, settings=settings, engine=engine, events=events, stop=stop)
+    if purger is not None:
+        start_purger(purger, interval=args.purge_every, stop=stop)
     try:
         ingestor.run_forever(stop)
     finally:
         engine.dispose()
     return 0
-
-
-def _start_sweep(
-    args: argparse.Namespace,
-    *,
-    settings: Settings,
-    engine: Engine,
-    events: EventLog,
-    stop: threading.Event,
-) -> None:
-    from datetime import timedelta
-
-    from switchboard.twilio_rest import twilio_client
-    from workers.sweep import Sweeper, start_sweeper
-
-    if args.sweep_every <= 0:
-        return
-    if set(settings.twilio_account_sid[2:]) == {"0"}:
-        # The development placeholder account: asking Twilio would only ever answer 401.
-        logging.getLogger(__name__).info("sweep off: no Twilio account configured")
-        return
-    sweeper = Sweeper(
-        engine=engine,
-        twilio=twilio_client(settings),
-        events=events,
-        min_age=timedelta(minutes=args.sweep_after),
-    )
-    start_sweeper(sweeper, interval=args.sweep_every, stop=stop)
 
 
 def _require_redis(connection: Redis, settings: Settings) -> None:

@@ -62,6 +62,15 @@ class IngestCounts(Protocol):
     projection_failures_total: int
 
 
+class PurgeCounts(Protocol):
+    """What `workers.purge.Purger`, the ingest's scheduled purge, counts since it started."""
+
+    succeeded_total: int
+    failed_total: int
+    closed_total: int
+    abandoned_total: int
+
+
 INGEST: dict[str, MetricSpec] = {
     spec.name: spec
     for spec in (
@@ -88,6 +97,20 @@ INGEST: dict[str, MetricSpec] = {
             "Batches whose call records could not be projected (events are kept; the call is "
             "projected again with its next event).",
         ),
+        _spec(
+            "switchboard_ingest_purges",
+            "counter",
+            "Runs of the scheduled purge of raw callback numbers (--purge-every), by result: "
+            "succeeded or failed. Absent when the purge is off.",
+            "result",
+        ),
+        _spec(
+            "switchboard_ingest_purged_numbers",
+            "counter",
+            "Raw callback numbers the scheduled purge removed, by callback: closed (done or "
+            "cancelled longer ago than --keep-days) or abandoned (pending that long; cancelled).",
+            "callback",
+        ),
     )
 }
 
@@ -96,8 +119,9 @@ class IngestCollector:
     """Reads an ingest consumer's own counters at each scrape. The consumer is one process, so
     a plain collector on its own registry is right here (no multiprocess files)."""
 
-    def __init__(self, counts: IngestCounts) -> None:
+    def __init__(self, counts: IngestCounts, purge: PurgeCounts | None = None) -> None:
         self._counts = counts
+        self._purge = purge
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         counts = self._counts
@@ -113,11 +137,30 @@ class IngestCollector:
             ("switchboard_ingest_projection_failures", counts.projection_failures_total),
         ):
             yield CounterMetricFamily(name, INGEST[name].help, value=value)
+        if self._purge is not None:
+            yield from self._purges(self._purge)
+
+    def _purges(self, purge: PurgeCounts) -> Iterator[CounterMetricFamily]:
+        for name, values in (
+            (
+                "switchboard_ingest_purges",
+                {"succeeded": purge.succeeded_total, "failed": purge.failed_total},
+            ),
+            (
+                "switchboard_ingest_purged_numbers",
+                {"closed": purge.closed_total, "abandoned": purge.abandoned_total},
+            ),
+        ):
+            spec = INGEST[name]
+            family = CounterMetricFamily(spec.name, spec.help, labels=spec.labels)
+            for label, value in values.items():
+                family.add_metric([label], value)
+            yield family
 
 
-def ingest_registry(counts: IngestCounts) -> CollectorRegistry:
+def ingest_registry(counts: IngestCounts, purge: PurgeCounts | None = None) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=True)
-    registry.register(IngestCollector(counts))
+    registry.register(IngestCollector(counts, purge))
     return registry
 
 

@@ -23,13 +23,14 @@ RQ job (`sweep_job`).
 
 from __future__ import annotations
 
+import argparse
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import aliased
@@ -40,6 +41,10 @@ from ivr.events import Event
 from ivr.status import FINAL_STATUSES
 from switchboard.eventlog import EventLog
 from switchboard.models import CallEvent
+from workers.schedule import start_rounds
+
+if TYPE_CHECKING:
+    from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -165,12 +170,33 @@ def _seconds(call: Any) -> int | None:
 
 def start_sweeper(sweeper: Sweeper, *, interval: float, stop: threading.Event) -> threading.Thread:
     """Sweep every `interval` seconds until `stop` is set (the ingest process runs this)."""
-    thread = threading.Thread(
-        target=sweeper.run_forever, kwargs={"stop": stop, "interval": interval}, daemon=True
+    return start_rounds(sweeper, name="sweep", interval=interval, stop=stop)
+
+
+def start_from_args(
+    args: argparse.Namespace,
+    *,
+    settings: Settings,
+    engine: Engine,
+    events: EventLog,
+    stop: threading.Event,
+) -> threading.Thread | None:
+    """The ingest's sweep as `--sweep-every` and `--sweep-after` ask; None when it is off."""
+    from switchboard.twilio_rest import twilio_client
+
+    if args.sweep_every <= 0:
+        return None
+    if set(settings.twilio_account_sid[2:]) == {"0"}:
+        # The development placeholder account: asking Twilio would only ever answer 401.
+        log.info("sweep off: no Twilio account configured")
+        return None
+    sweeper = Sweeper(
+        engine=engine,
+        twilio=twilio_client(settings),
+        events=events,
+        min_age=timedelta(minutes=args.sweep_after),
     )
-    thread.name = "sweep"
-    thread.start()
-    return thread
+    return start_sweeper(sweeper, interval=args.sweep_every, stop=stop)
 
 
 def sweep_job(*, min_age_minutes: float = DEFAULT_MIN_AGE.total_seconds() / 60) -> dict[str, int]:

@@ -3,11 +3,27 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 import yaml
 from boards import ALERTMANAGER, PROMETHEUS, ROOT, RULE_FILES, RULE_TESTS, alert_rules
 
-from tests.fixtures.prometheus import amtool, promtool
+from tests.fixtures.prometheus import amtool, promtool, tool
+
+RENDER = ALERTMANAGER.parent / "render.sh"
+# What an operator puts in .env for compose (docker-compose.yml passes these on).
+SMTP = {
+    "ALERTMANAGER_SMTP_SMARTHOST": "smtp.alver.kommune.no:587",
+    "ALERTMANAGER_SMTP_FROM": "sentralbord-varsel@alver.kommune.no",
+    "ALERTMANAGER_SMTP_USERNAME": "sentralbord-varsel",
+    "ALERTMANAGER_LEAD_TO": "sentralbordleiar@alver.kommune.no",
+    "ALERTMANAGER_OPERATORS_TO": "drift@alver.kommune.no",
+    "ALERTMANAGER_ONCALL_TO": "vakt@alver.kommune.no",
+}
 
 RECEIVERS = {
     # (team, severity) -> receiver
@@ -88,20 +104,91 @@ def test_compose_runs_prometheus_with_an_explicit_retention():
     assert "--storage.tsdb.retention.size=" in command
 
 
-def test_alertmanager_config_passes_amtool():
-    code, output = amtool("check-config", str(ALERTMANAGER))
-    assert code == 0, output
-    assert "SUCCESS" in output
+def render(rendered: Path, env: dict[str, str], *command: str) -> subprocess.CompletedProcess[str]:
+    """The container's entrypoint, as compose runs it, with `command` in Alertmanager's place."""
+    sh = shutil.which("sh")
+    assert sh, "no POSIX shell"
+    return subprocess.run(
+        [sh, str(RENDER), *command],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": os.environ["PATH"],
+            "ALERTMANAGER_TEMPLATE": str(ALERTMANAGER),
+            "ALERTMANAGER_RENDERED": str(rendered),
+            **env,
+        },
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """alertmanager.yml as the container renders it from the operator's settings."""
+    path = tmp_path_factory.mktemp("alertmanager") / "alertmanager.yml"
+    result = render(path, SMTP, "true")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_the_rendered_alertmanager_config_passes_amtool(tmp_path):
+    # Through render.sh, which then runs amtool on its own output, as it runs Alertmanager.
+    path = tmp_path / "alertmanager.yml"
+    amtool_binary = tool("amtool", "prometheus-alertmanager")
+    result = render(path, SMTP, amtool_binary, "check-config", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_the_smtp_settings_come_from_the_operator_and_the_password_from_a_file(rendered):
+    template = ALERTMANAGER.read_text()
+    assert "example.org" not in template
+    assert "example.org" not in rendered.read_text()
+    settings = yaml.safe_load(rendered.read_text())
+    smtp = settings["global"]
+    assert smtp["smtp_smarthost"] == SMTP["ALERTMANAGER_SMTP_SMARTHOST"]
+    assert smtp["smtp_from"] == SMTP["ALERTMANAGER_SMTP_FROM"]
+    assert smtp["smtp_auth_username"] == SMTP["ALERTMANAGER_SMTP_USERNAME"]
+    # The compose secret's path; no password in the file itself.
+    assert smtp["smtp_auth_password_file"] == "/run/secrets/alertmanager_smtp_password"
+    assert "smtp_auth_password" not in smtp
+    recipients = {
+        receiver["name"]: receiver["email_configs"][0]["to"] for receiver in settings["receivers"]
+    }
+    assert recipients == {
+        "switchboard-lead": SMTP["ALERTMANAGER_LEAD_TO"],
+        "operators": SMTP["ALERTMANAGER_OPERATORS_TO"],
+        "operators-urgent": ", ".join(
+            (SMTP["ALERTMANAGER_OPERATORS_TO"], SMTP["ALERTMANAGER_ONCALL_TO"])
+        ),
+    }
+
+
+@pytest.mark.parametrize("missing", sorted(SMTP))
+def test_alertmanager_does_not_start_without_a_setting(tmp_path, missing):
+    env = {name: value for name, value in SMTP.items() if name != missing}
+    result = render(tmp_path / "alertmanager.yml", env, "echo", "started")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"render.sh: set {missing}"
+    assert "started" not in result.stdout
+
+
+def test_alertmanager_refuses_a_setting_sed_would_misread(tmp_path):
+    env = {**SMTP, "ALERTMANAGER_LEAD_TO": "lead@alver.kommune.no|x"}
+    result = render(tmp_path / "alertmanager.yml", env, "echo", "started")
+    assert result.returncode == 1
+    assert "ALERTMANAGER_LEAD_TO must not contain" in result.stderr
 
 
 @pytest.mark.parametrize(("team", "severity"), sorted(RECEIVERS))
-def test_alerts_are_routed_by_team_and_severity(team, severity):
+def test_alerts_are_routed_by_team_and_severity(rendered, team, severity):
     expected = RECEIVERS[(team, severity)]
     code, output = amtool(
         "config",
         "routes",
         "test",
-        f"--config.file={ALERTMANAGER}",
+        f"--config.file={rendered}",
         f"--verify.receivers={expected}",
         f"team={team}",
         f"severity={severity}",
@@ -110,7 +197,7 @@ def test_alerts_are_routed_by_team_and_severity(team, severity):
     assert output.splitlines()[0] == expected
 
 
-def test_every_alert_rule_reaches_its_team():
+def test_every_alert_rule_reaches_its_team(rendered):
     for rule in alert_rules():
         labels = rule["labels"]
         expected = RECEIVERS[(labels["team"], labels["severity"])]
@@ -118,7 +205,7 @@ def test_every_alert_rule_reaches_its_team():
             "config",
             "routes",
             "test",
-            f"--config.file={ALERTMANAGER}",
+            f"--config.file={rendered}",
             f"--verify.receivers={expected}",
             f"alertname={rule['alert']}",
             *(f"{key}={value}" for key, value in labels.items()),
@@ -126,9 +213,9 @@ def test_every_alert_rule_reaches_its_team():
         assert code == 0, (rule["alert"], output)
 
 
-def test_an_alert_without_a_team_goes_to_the_operators():
+def test_an_alert_without_a_team_goes_to_the_operators(rendered):
     code, output = amtool(
-        "config", "routes", "test", f"--config.file={ALERTMANAGER}", "alertname=Other"
+        "config", "routes", "test", f"--config.file={rendered}", "alertname=Other"
     )
     assert code == 0, output
     assert output.splitlines()[0] == "operators"
