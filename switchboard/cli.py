@@ -458,6 +458,7 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _lazy("switchboard.exporter"),
     _lazy("switchboard.simulation"),
     access.register,
+    _lazy("switchboard.backup"),
     _lazy("switchboard.number_check"),
 )
 
