@@ -207,7 +207,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             "date_updated": format_datetime(call.ended_at or call.started_at, usegmt=True),
             "api_version": "2010-04-01",
             "answered_by": None,
-            "forwarded_from": None,
+            "forwarded_from": call.forwarded_from,
             "caller_name": None,
             "price": None,
             "price_unit": "USD",
