@@ -8,6 +8,7 @@ the app and the ingest still holding the database; the database is then lost, re
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import redis
 from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
@@ -26,6 +28,7 @@ from switchboard.settings import Settings
 from switchboard.simulator import TwilioSimulator, hang_up_after, press
 from switchboard.simulator.scripts import Action
 from tests.fixtures.cli import run_cli
+from tests.fixtures.postgres import find_pg_bin
 from workers.ingest import Ingestor
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -80,15 +83,53 @@ def stats(client: TestClient) -> dict[str, object]:
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
-    return {"SWITCHBOARD_DATABASE_URL": settings.sqlalchemy_url}
+    # pg_dump and pg_restore on PATH, as on a host with the PostgreSQL client installed.
+    path = (
+        f"{find_pg_bin()}:{os.environ['PATH']}" if "postgresql" in settings.sqlalchemy_url else ""
+    )
+    return {"SWITCHBOARD_DATABASE_URL": settings.sqlalchemy_url, **({"PATH": path} if path else {})}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path, redis_url) -> Settings:
+    """Settings on a migrated database of each kind, and nothing else in it."""
+    if request.param == "sqlite":
+        return make_settings(tmp_path, redis_url)
+    url = request.getfixturevalue("db_url_postgresql")
+    return make_settings(tmp_path, redis_url, database_url=url)
+
+
+@pytest.fixture
+def db_url_postgresql(postgres_server, postgres_template) -> Iterator[str]:
+    name = postgres_server.create_database(template=postgres_template)
+    try:
+        yield postgres_server.url(name)
+    finally:
+        postgres_server.drop_database(name)
+
+
+def lose(settings: Settings) -> None:
+    """The disaster: the SQLite file and its WAL are gone; PostgreSQL's call data is wiped."""
+    url = settings.sqlalchemy_url
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for lost in path.parent.glob(path.name + "*"):
+            lost.unlink()
+        return
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("TRUNCATE calls, call_events CASCADE")
+    finally:
+        engine.dispose()
 
 
 def test_a_backup_restores_the_statistics_and_a_replay_counts_nothing_twice(
-    tmp_path, redis_url, redis_client
+    tmp_path, database, redis_client
 ) -> None:
-    settings = make_settings(tmp_path, redis_url)
-    database = Path(settings.sqlalchemy_url.removeprefix("sqlite:///"))
-    backup = tmp_path / "backups" / "switchboard-2026-11-25.db"
+    settings, env = database, cli_env(database)
+    sqlite = settings.sqlalchemy_url.startswith("sqlite")
+    backup = tmp_path / "backups" / "switchboard-2026-11-25.dump"
     backup.parent.mkdir()
     with service(settings) as client:
         sim = simulator(client, settings)
@@ -99,19 +140,23 @@ def test_a_backup_restores_the_statistics_and_a_replay_counts_nothing_twice(
         _, before = ingest(settings, redis_client)
         at_backup = stats(client)
         # While the app and its database connections are up: the online backup.
-        made = run_cli("backup", str(backup), cwd=tmp_path, env=cli_env(settings))
+        made = run_cli("backup", str(backup), cwd=tmp_path, env=env)
         assert made.returncode == 0, made.stderr
-        assert f"to {backup}: {len(before)} events, 2 calls" in made.stdout
+        done = f": {len(before)} events, 2 calls" if sqlite else ""
+        assert f"to {backup}{done}" in made.stdout
+        # ... but no restore while the service has the database open.
+        refused = run_cli("restore", str(backup), cwd=tmp_path, env=env)
+        assert refused.returncode == 1
+        assert "is in use by:\n  pid " in refused.stderr
         play(sim, [("+4798765432", "11:00", [press("2")])])
         _, after = ingest(settings, redis_client)
         at_the_end = stats(client)
     assert at_the_end["calls"] != at_backup["calls"]  # the third call is not in the backup
 
-    for lost in database.parent.glob(database.name + "*"):  # the database, its WAL and SHM
-        lost.unlink()
-    restored = run_cli("restore", str(backup), cwd=tmp_path, env=cli_env(settings))
+    lose(settings)
+    restored = run_cli("restore", str(backup), cwd=tmp_path, env=env)
     assert restored.returncode == 0, restored.stderr
-    assert f"Restored {database} from {backup}: {len(before)} events, 2 calls" in restored.stdout
+    assert f"from {backup}{done}" in restored.stdout
 
     with service(settings) as client:
         assert stats(client) == at_backup
