@@ -204,7 +204,16 @@ def describe_sqlite(path: Path) -> str:
 
 def libpq_uri(url: URL) -> str:
     """The URL as pg_dump and pg_restore take it: no driver, no password."""
-    return url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # Built anew: URL.set ignores a None, so it cannot drop the password.
+    bare = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
+    return bare.render_as_string(hide_password=False)
 
 
 def dump_command(url: URL, target: Path) -> list[str]:

@@ -236,3 +236,21 @@ def test_bad_files_are_refused_with_a_reason(tmp_path, redis_url) -> None:
         assert message in result.stderr
     assert count_calls(settings) == 0
     assert not list(tmp_path.glob("*.partial"))
+
+
+def test_without_pg_dump_on_path_the_command_is_printed_not_the_password(tmp_path) -> None:
+    env = {
+        "SWITCHBOARD_DATABASE_URL": "postgresql://switchboard:s3cret-pw@db.example/switchboard",
+        "PATH": str(Path(sys.executable).parent),  # python, but no PostgreSQL client
+    }
+    result = run_cli("backup", str(tmp_path / "x.dump"), cwd=tmp_path, env=env)
+    assert result.returncode == 1
+    assert "error: pg_dump is not on PATH, so nothing was done; run this where it is" in (
+        result.stderr
+    )
+    assert (
+        "  PGPASSWORD=… pg_dump --format=custom --no-owner "
+        f"--file={tmp_path / 'x.dump'} postgresql://switchboard@db.example/switchboard"
+    ) in result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout
+    assert not (tmp_path / "x.dump").exists()
