@@ -148,7 +148,7 @@ def restore_sqlite(source: Path, database: Path) -> str:
     database.parent.mkdir(parents=True, exist_ok=True)
     try:
         with (
-            closing(sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True)) as backup,
+            closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as backup,
             closing(sqlite3.connect(database)) as live,
         ):
             backup.backup(live)

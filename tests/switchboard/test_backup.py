@@ -204,18 +204,18 @@ def count_calls(settings: Settings) -> int:
 def test_restore_refuses_a_database_in_use_unless_forced(tmp_path, redis_url, redis_client) -> None:
     settings = make_settings(tmp_path, redis_url)
     database = Path(settings.sqlalchemy_url.removeprefix("sqlite:///"))
-    backup = tmp_path / "empty.db"
-    assert run_cli("backup", str(backup), cwd=tmp_path, env=cli_env(settings)).returncode == 0
+    backup = "empty.db"  # relative to the working directory, as an operator types it
+    assert run_cli("backup", backup, cwd=tmp_path, env=cli_env(settings)).returncode == 0
     with service(settings) as client:
         play(simulator(client, settings), [("+4791234567", "10:00", [press("1")])])
     ingest(settings, redis_client)
     with holding_open(database) as holder:
-        refused = run_cli("restore", str(backup), cwd=tmp_path, env=cli_env(settings))
+        refused = run_cli("restore", backup, cwd=tmp_path, env=cli_env(settings))
         assert refused.returncode == 1
         assert f"error: {database} is in use by:\n  pid {holder.pid}: " in refused.stderr
         assert "stop `switchboard serve`" in refused.stderr
         assert count_calls(settings) == 1  # untouched
-        forced = run_cli("restore", "--force", str(backup), cwd=tmp_path, env=cli_env(settings))
+        forced = run_cli("restore", "--force", backup, cwd=tmp_path, env=cli_env(settings))
         assert forced.returncode == 0, forced.stderr
     assert count_calls(settings) == 0
 
