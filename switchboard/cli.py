@@ -12,6 +12,7 @@ errors and unreadable files, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import signal
@@ -412,28 +413,14 @@ def _serve(args: argparse.Namespace) -> int:
 # --- entry point -----------------------------------------------------------------------------
 
 
-def _register_try_call(subparsers: Subparsers) -> None:
-    from switchboard.calltrial import register
+def _lazy(module: str) -> Callable[[Subparsers], None]:
+    """A registrar that imports `module` only when the parser is built, and calls its
+    `register(subparsers)`."""
 
-    register(subparsers)
+    def register(subparsers: Subparsers) -> None:
+        importlib.import_module(module).register(subparsers)
 
-
-def _register_exporter(subparsers: Subparsers) -> None:
-    from switchboard.exporter import register
-
-    register(subparsers)
-
-
-def _register_simulate(subparsers: Subparsers) -> None:
-    from switchboard.simulation import register
-
-    register(subparsers)
-
-
-def _register_purge(subparsers: Subparsers) -> None:
-    from workers.purge import register
-
-    register(subparsers)
+    return register
 
 
 REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
@@ -443,11 +430,13 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     _register_migrate,
     _register_config,
     pins.register,
-    _register_try_call,
-    _register_purge,
-    _register_exporter,
-    _register_simulate,
+    _lazy("switchboard.calltrial"),
+    _lazy("workers.purge"),
+    _lazy("switchboard.exporter"),
+    _lazy("switchboard.simulation"),
     access.register,
+    _lazy("switchboard.backup"),
+    _lazy("switchboard.number_check"),
 )
 
 

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     secret_key: str = DEV_SECRET
     caller_key: str = DEV_SECRET
     sms_from: str = "Alver"
+    # The Twilio number callers reach; empty: the municipality's main number (ported to Twilio).
+    twilio_number: str = Field(default="", pattern=r"^(\+[1-9][0-9]{6,14})?$")
+    # Where the REST client sends requests (e.g. "ie1" and "dublin"); empty: Twilio's default, US.
+    twilio_region: str = Field(default="", pattern=r"^[a-z0-9]*$")
+    twilio_edge: str = Field(default="", pattern=r"^[a-z0-9-]*$")
     spool_dir: Path | None = None  # empty: var_dir / "spool"
     redis_timeout_seconds: float = Field(default=0.2, gt=0, le=1.0)
     breaker_open_seconds: float = Field(default=30.0, gt=0)

@@ -6,6 +6,9 @@ through it, so a fake Twilio (`tests/fixtures/twilio_rest.py`) or the simulator'
 
 By default the SDK's HTTP client has no timeout. An agent's request waits on this call, and
 so does the sweep's loop, so the production client gets one.
+
+`SWITCHBOARD_TWILIO_REGION` and `SWITCHBOARD_TWILIO_EDGE` choose where the REST requests go:
+with `ie1` and `dublin` the SDK calls `api.dublin.ie1.twilio.com` instead of api.twilio.com.
 """
 
 from __future__ import annotations
@@ -25,4 +28,6 @@ def twilio_client(settings: Settings, *, http_client: HttpClient | None = None) 
         settings.twilio_account_sid,
         settings.auth_tokens[0],
         http_client=http_client or TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+        region=settings.twilio_region or None,
+        edge=settings.twilio_edge or None,
     )

@@ -60,6 +60,7 @@ class Call:
     status_callback: StatusCallback | None = None
     parent: Call | None = None
     call_token: str | None = None
+    forwarded_from: str | None = None  # sent as ForwardedFrom only when a carrier gave it
     status: str = "ringing"
     answered_at: datetime | None = None
     ended_at: datetime | None = None
@@ -114,6 +115,8 @@ class Call:
             params["ParentCallSid"] = self.parent.sid
         if self.call_token is not None:
             params["CallToken"] = self.call_token
+        if self.forwarded_from is not None:
+            params["ForwardedFrom"] = self.forwarded_from
         return params
 
     def transcript_text(self, *, times: bool = False, requests: bool = False) -> str:

@@ -127,9 +127,16 @@ class TwilioSimulator:
     # --- starting calls ------------------------------------------------------------------------
 
     def place_call(
-        self, *, from_: str, to: str, script: Iterable[Action] = (), at: datetime | None = None
+        self,
+        *,
+        from_: str,
+        to: str,
+        script: Iterable[Action] = (),
+        at: datetime | None = None,
+        forwarded_from: str | None = None,
     ) -> Call:
-        """A call to one of the configured numbers."""
+        """A call to one of the configured numbers; `forwarded_from` is what a carrier that
+        forwarded the call reports (Twilio's ForwardedFrom), if anything."""
         if to not in self.numbers:
             raise KeyError(f"{to} is not a configured number: {sorted(self.numbers)}")
         number = self.numbers[to]
@@ -141,6 +148,7 @@ class TwilioSimulator:
             at=at,
             status_callback_url=number.status_callback_url,
             fallback_url=number.fallback_url,
+            forwarded_from=forwarded_from,
         )
 
     def start_call(
@@ -153,6 +161,7 @@ class TwilioSimulator:
         at: datetime | None = None,
         status_callback_url: str | None = None,
         fallback_url: str | None = None,
+        forwarded_from: str | None = None,
     ) -> Call:
         """An inbound call to any voice URL, such as an agent's phone calling the agent app."""
         when = max(at or self.clock.now, self.clock.now)
@@ -167,6 +176,7 @@ class TwilioSimulator:
             fallback_url=fallback_url,
             status_callback=StatusCallback(status_callback_url) if status_callback_url else None,
             call_token=self._hex() + self._hex(),
+            forwarded_from=forwarded_from,
         )
         runner = LegRunner(sim=self, call=call, script=script, actor="CALLER")
         self._runners[call.sid] = runner

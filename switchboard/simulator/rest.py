@@ -20,6 +20,13 @@ for the next request that passes those checks.
 `POST .../Messages.json` creates an SMS (see `messages.py`), kept in `messages` by SID; it needs
 no simulator, so SMS tests use `SimulatedRest` without `attach`.
 
+`GET .../IncomingPhoneNumbers.json` lists the numbers added with `add_number` (see
+`numbers.py`), as `switchboard twilio check` reads them.
+
+Requests may go to api.twilio.com or to a region and edge (`api.dublin.ie1.twilio.com`, or
+`api.ie1.twilio.com`), as the SDK addresses them with `region=` and `edge=`; every request is
+kept in `requests` with its URL, so a test can see which host a client used.
+
 `Twiml` updates are not simulated (the simulator only fetches URLs): they raise
 `SimulatorLimitation`, as does a redirect of a dialled leg. Completing a call that has already
 ended answers the call unchanged (an assumption; Twilio does not document it).
@@ -30,7 +37,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -40,6 +47,7 @@ from twilio.http.response import Response
 
 from switchboard.simulator.calls import Call
 from switchboard.simulator.messages import create_message, error
+from switchboard.simulator.numbers import IncomingNumber, number_page
 from switchboard.simulator.twiml import SimulatorLimitation
 
 if TYPE_CHECKING:
@@ -48,6 +56,8 @@ if TYPE_CHECKING:
 API = "https://api.twilio.com/2010-04-01"
 CALL_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC\w+)/Calls/(?P<sid>CA\w+)\.json")
 MESSAGES_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC\w+)/Messages\.json")
+NUMBERS_PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>AC\w+)/IncomingPhoneNumbers\.json")
+API_HOST = re.compile(r"api(\.[a-z0-9-]+)?(\.[a-z]{2}[0-9])?\.twilio\.com")
 LIVE = frozenset({"queued", "ringing", "in-progress"})
 
 
@@ -57,6 +67,7 @@ class RestRequest:
     url: str
     data: dict[str, str]
     status: int
+    query: dict[str, str] = field(default_factory=dict)
 
 
 class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type hints
@@ -70,6 +81,17 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         self.requests: list[RestRequest] = []
         self.messages: dict[str, dict[str, object]] = {}
         self._failures: list[tuple[int, int, str]] = []
+        self.numbers: list[IncomingNumber] = []
+
+    def add_number(self, phone_number: str, **fields: str | None) -> IncomingNumber:
+        """Buy a number for the account, configured with IncomingPhoneNumber's voice fields."""
+        number = IncomingNumber(
+            sid=f"PN{len(self.numbers) + 1:032x}",
+            phone_number=phone_number,
+            **fields,  # type: ignore[arg-type]
+        )
+        self.numbers.append(number)
+        return number
 
     def fail_next(self, *, status: int, code: int, message: str) -> None:
         self._failures.append((status, code, message))
@@ -89,8 +111,9 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         allow_redirects: bool = False,
     ) -> Response:
         form = {key: str(value) for key, value in (data or {}).items()}
-        response = self._answer(method, uri, form, auth)
-        self.requests.append(RestRequest(method, uri, form, response.status_code))
+        query = {key: str(value) for key, value in (params or {}).items()}
+        response = self._answer(method, uri, form | query if method == "GET" else form, auth)
+        self.requests.append(RestRequest(method, uri, form, response.status_code, query))
         return response
 
     def _answer(
@@ -99,11 +122,17 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         if auth != (self.account_sid, self.auth_token):
             return error(401, 20003, "Authenticate")
         parts = urlsplit(uri)
+        if API_HOST.fullmatch(parts.netloc) is None:
+            return error(404, 20404, f"The requested resource {parts.path} was not found")
         messages = MESSAGES_PATH.fullmatch(parts.path)
-        if parts.netloc == "api.twilio.com" and messages is not None and method == "POST":
+        if messages is not None and method == "POST":
             return self._message(messages["account"], form)
+        numbers = NUMBERS_PATH.fullmatch(parts.path)
+        if numbers is not None and method == "GET" and numbers["account"] == self.account_sid:
+            page = number_page(self.account_sid, self.numbers, form.get("PhoneNumber"))
+            return Response(200, json.dumps(page), {"Content-Type": "application/json"})
         match = CALL_PATH.fullmatch(parts.path)
-        if parts.netloc != "api.twilio.com" or match is None or method not in {"GET", "POST"}:
+        if match is None or method not in {"GET", "POST"}:
             return error(404, 20404, f"The requested resource {parts.path} was not found")
         call = self._call(match["sid"]) if match["account"] == self.account_sid else None
         if call is None:
@@ -178,7 +207,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             "date_updated": format_datetime(call.ended_at or call.started_at, usegmt=True),
             "api_version": "2010-04-01",
             "answered_by": None,
-            "forwarded_from": None,
+            "forwarded_from": call.forwarded_from,
             "caller_name": None,
             "price": None,
             "price_unit": "USD",
