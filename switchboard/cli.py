@@ -280,18 +280,19 @@ def _start_sweep(
 ) -> None:
     from datetime import timedelta
 
+    from switchboard.outbox import SWEEP_OFF, is_outbox
     from switchboard.twilio_rest import twilio_client
     from workers.sweep import Sweeper, start_sweeper
 
     if args.sweep_every <= 0:
         return
-    if set(settings.twilio_account_sid[2:]) == {"0"}:
-        # The development placeholder account: asking Twilio would only ever answer 401.
-        logging.getLogger(__name__).info("sweep off: no Twilio account configured")
+    twilio = twilio_client(settings)
+    if is_outbox(twilio):  # the placeholder account: Twilio would only ever answer 401
+        logging.getLogger(__name__).warning(SWEEP_OFF)
         return
     sweeper = Sweeper(
         engine=engine,
-        twilio=twilio_client(settings),
+        twilio=twilio,
         events=events,
         min_age=timedelta(minutes=args.sweep_after),
     )

@@ -172,6 +172,9 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     assert "agents let in by caller ID alone" in warnings[0]
     assert "switchboard try-call --press 1" in stdout
     assert "dev-manager-token" in stdout
+    # No Twilio account in development: the banner says where SMS go instead.
+    outbox = (var / "outbox.jsonl").resolve()
+    assert f"  SMS outbox        {outbox} (no Twilio account: nothing is sent)" in stdout
     assert (var / "switchboard.db").exists(), "serve applies the migrations"
     assert status(f"http://127.0.0.1:{port}/healthz") is None, "the web server stopped"
     assert status(metrics) is None, "the metrics port closed with serve"
