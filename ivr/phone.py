@@ -40,3 +40,12 @@ def spoken_digits(number: str) -> str:
 def last_digits(number: str, count: int = 4) -> str:
     """The last digits, spaced for speech, so a read-back never says the whole number."""
     return " ".join(d for d in number[-count:] if d.isdigit())
+
+
+def masked_number(number: str) -> str:
+    """A number fit for a log: only its last three digits, `+47 ••• •• 567`."""
+    digits = [d for d in number if d.isdigit()]
+    tail = "".join(digits[-3:])
+    if number.startswith("+47") and len(digits) == 10:
+        return f"+47 ••• •• {tail}"
+    return f"••• {tail}" if len(digits) > 3 else "•••"

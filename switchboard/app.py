@@ -6,7 +6,8 @@ ID alone), the argon2 PIN check the flow gets, the opening-hours calendar, the R
 web timeouts, the event log with its spool, live state and the database engine.
 
 The app serves no `/metrics` (see `switchboard/routes/metrics.py`); while it runs, its lifespan
-keeps the event log's gauges current even when no webhook comes.
+keeps the event log's gauges current even when no webhook comes, and replays the events its
+workers spooled while Redis was away.
 """
 
 from __future__ import annotations
@@ -65,9 +66,11 @@ def create_app(
     registry: CollectorRegistry | None = None,
     twilio: TwilioClient | None = None,
     gauge_sync_seconds: float = 5.0,
+    spool_replay_seconds: float = 2.0,
 ) -> FastAPI:
     """The app; `gauge_sync_seconds` is how often an idle worker refreshes the event log's
-    gauges (Prometheus scrapes every 15 s)."""
+    gauges (Prometheus scrapes every 15 s), `spool_replay_seconds` how often it looks for
+    spooled events to replay (a stat of an empty directory while Redis answers)."""
     settings = settings or get_settings()
     config = config or load_config(settings.config)
     warning = require_agent_pins(config, env=settings.env)  # raises in production
@@ -104,11 +107,16 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         syncing = web.follow_event_log(events, every=gauge_sync_seconds, stop=stop)
+        # The web process drains its own spool: with `--no-embedded-workers` (compose) no
+        # other process on this host may see it. Workers sharing the directory each replay;
+        # the spool's rename and flock hand every file to exactly one of them.
+        replaying = events.start_replayer(interval=spool_replay_seconds, stop=stop)
         try:
             yield
         finally:
             stop.set()
             syncing.join(timeout=5)
+            replaying.join(timeout=5)
 
     app = EdgedApp(
         docs_url=None,  # served by routes/docs.py: offline, and behind a token in production

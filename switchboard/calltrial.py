@@ -3,7 +3,8 @@
 For municipal staff checking prompts and hours: the call runs in-process against the same app
 (`create_app`) with the Twilio simulator, at any instant (`--at`), with a throwaway embedded
 Redis and database, so nothing reaches the real statistics. `--url` plays the call against a
-running service instead (`make run`), which records it like any other call.
+running service instead (`make run`), which records it like any other call; it happens now,
+since `serve` never trusts a simulated time, so `--url` with `--at` is refused.
 """
 
 from __future__ import annotations
@@ -96,9 +97,18 @@ def place_agent(
     return sim.place_call(from_=agent.caller, to=AGENT_LINE, script=script, at=at)
 
 
-def parse_instant(text: str, zone: ZoneInfo) -> datetime:
-    """ISO 8601; without an offset it is local time in the municipality's zone."""
-    value = datetime.fromisoformat(text)
+def instant_argument(text: str) -> datetime:
+    """`--at` as argparse reads it: ISO 8601, so a typo is a usage error, not a traceback."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 instant, e.g. 2026-12-24T10:00 or 2026-12-24T10:00+01:00"
+        ) from None
+
+
+def parse_instant(value: datetime, zone: ZoneInfo) -> datetime:
+    """`--at` in UTC; without an offset it is local time in the municipality's zone."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone)
     return value.astimezone(UTC)
@@ -157,7 +167,17 @@ def trial_agent(config: Config) -> Agent | None:
 
 
 def play(args: argparse.Namespace) -> int:
+    from switchboard.cli import CommandError
     from switchboard.settings import get_settings
+
+    if args.url and args.at is not None:
+        # A running service keeps its own clock: `serve` never trusts a simulated-time header,
+        # so the call would happen now while the transcript said otherwise.
+        raise CommandError(
+            "--at cannot be used with --url: a running service answers at its own time. "
+            "Leave out --url to play the call in-process at that instant.",
+            code=2,
+        )
 
     for noisy in ("httpx", "httpx2"):  # one log line per request would drown the transcript
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -165,7 +185,7 @@ def play(args: argparse.Namespace) -> int:
     config_path = Path(args.config) if args.config else get_settings().config
     service = remote_service(args.url, config_path) if args.url else in_process_service(config_path)
     with service as (http, settings, config, pins):
-        start = parse_instant(args.at, config.zone) if args.at else datetime.now(UTC)
+        start = parse_instant(args.at, config.zone) if args.at is not None else datetime.now(UTC)
         behaviour = ANSWERS[args.department_answers]()
         sim = simulator_for(
             http=http, settings=settings, config=config, start=start, default_department=behaviour
@@ -202,7 +222,11 @@ def register(subparsers: Subparsers) -> None:
             "--press 1 --department-answers no."
         ),
     )
-    parser.add_argument("--at", help="when the call happens (ISO 8601; local time if no offset)")
+    parser.add_argument(
+        "--at",
+        type=instant_argument,
+        help="when the call happens (ISO 8601; local time if no offset); not with --url",
+    )
     parser.add_argument(
         "--press",
         dest="script",

@@ -13,13 +13,16 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # How long a SQLite writer waits for another process's write lock before failing.
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# SQLSTATE read_only_sql_transaction: `default_transaction_read_only`, a hot standby.
+PG_READ_ONLY = "25006"
 
 
 def normalise_url(url: str) -> str:
@@ -53,6 +56,26 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+def write_refusal(engine: Engine) -> str | None:
+    """Why the database refuses writes (a read-only SQLite file, a read-only PostgreSQL
+    session or standby), or None when it takes them. Writes nothing: one no-op UPDATE of the
+    migrations' own row, rolled back. Other failures raise."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            if connection.dialect.name == "postgresql":  # never queue behind a migration
+                connection.execute(text("SET LOCAL lock_timeout = '2s'"))
+            connection.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        except DBAPIError as exc:
+            message = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            if getattr(exc.orig, "sqlstate", None) == PG_READ_ONLY or "readonly" in message:
+                return message
+            raise
+        finally:
+            transaction.rollback()
+    return None
 
 
 def alembic_config(url: str) -> Config:

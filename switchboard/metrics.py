@@ -41,6 +41,8 @@ from typing import Literal, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from switchboard.spool import Backlog
+
 log = logging.getLogger(__name__)
 
 # Twilio waits at most 15 s for a webhook's answer (error 11205); 2 s is the p99 alert.
@@ -62,9 +64,9 @@ def status_class(code: int) -> str:
 
 
 class SpoolBacklog(Protocol):
-    """What the spool gauge reads; `switchboard.spool.Spool` has it."""
+    """What the spool gauges read; `switchboard.spool.Spool` has it."""
 
-    def backlog_bytes(self) -> int: ...
+    def backlog(self) -> Backlog: ...
 
 
 class EventLogCounters(Protocol):
@@ -170,6 +172,20 @@ class WebMetrics:
             registry=registry,
             multiprocess_mode="livemostrecent",
         )
+        self.event_spool_events = Gauge(
+            "switchboard_event_spool_events",
+            "Call events waiting in the web workers' local spool (0 when empty).",
+            registry=registry,
+            multiprocess_mode="livemostrecent",
+        )
+        self.event_spool_oldest_age = Gauge(
+            "switchboard_event_spool_oldest_age_seconds",
+            "How long the oldest call event in the local spool has waited (0 when empty). The "
+            "web workers replay their spool every few seconds once Redis answers, so a growing "
+            "age means a stranded spool: statistics, SMS and callbacks in it wait too.",
+            registry=registry,
+            multiprocess_mode="livemostrecent",
+        )
         self.build_info = Gauge(
             "switchboard_build_info",
             "Always 1; the labels say which version runs.",
@@ -229,9 +245,13 @@ class WebMetrics:
             self.event_redis_failures.inc(grown["redis_failures"])
         self.event_breaker_open.set(0 if events.state == "closed" else 1)
         try:
-            self.event_spool_bytes.set(events.spool.backlog_bytes())
+            backlog = events.spool.backlog()
         except OSError:  # an unreadable spool directory must not fail the webhook
             log.exception("could not measure the spool")
+            return
+        self.event_spool_bytes.set(backlog.bytes)
+        self.event_spool_events.set(backlog.events)
+        self.event_spool_oldest_age.set(backlog.oldest_age_seconds)
 
     def follow_event_log(
         self, events: EventLogCounters, *, every: float, stop: threading.Event

@@ -88,6 +88,16 @@ class Settings(BaseSettings):
         return self.redis_url or f"unix://{self.embedded_redis_socket}"
 
     @property
+    def twilio_configured(self) -> bool:
+        """Whether there is a real Twilio account; without one, SMS go to the outbox."""
+        return self.twilio_account_sid != PLACEHOLDER_ACCOUNT_SID
+
+    @property
+    def outbox_path(self) -> Path:
+        """Where development SMS go without a Twilio account (`switchboard.outbox`)."""
+        return (self.var_dir / "outbox.jsonl").resolve()
+
+    @property
     def effective_spool_dir(self) -> Path:
         return self.spool_dir or self.var_dir / "spool"
 

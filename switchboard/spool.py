@@ -29,6 +29,8 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ivr.events import Event
@@ -37,6 +39,15 @@ log = logging.getLogger(__name__)
 
 CURRENT = "events.jsonl"
 REPLAYING_PREFIX = "replaying-"
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What waits in a spool, for the metrics: an operator sees a stranded spool by its age."""
+
+    bytes: int = 0
+    events: int = 0
+    oldest_age_seconds: float = 0.0
 
 
 class Spool:
@@ -94,6 +105,27 @@ class Spool:
             except FileNotFoundError:
                 continue
         return total
+
+    def backlog(self, *, now: datetime | None = None) -> Backlog:
+        """Bytes and events waiting, and how long the oldest has waited (its `at`; events are
+        spooled as they happen). Reads the files: cheap while the spool is empty, which is
+        whenever Redis answers."""
+        size = events = 0
+        oldest: datetime | None = None
+        for path in [*self._replaying_files(), self.path]:  # oldest file first
+            try:
+                with path.open("rb") as reader:
+                    first = reader.readline()
+                    events += bool(first.strip())
+                    for block in iter(lambda: reader.read(1 << 20), b""):
+                        events += block.count(b"\n")
+                    size += reader.tell()
+            except FileNotFoundError:
+                continue  # replayed meanwhile
+            if oldest is None and first.strip():
+                oldest = _spooled_at(first)
+        age = ((now or datetime.now(UTC)) - oldest).total_seconds() if oldest else 0.0
+        return Backlog(bytes=size, events=events, oldest_age_seconds=max(0.0, age))
 
     def _still_current(self, fd: int) -> bool:
         try:
@@ -154,6 +186,14 @@ class Spool:
                 log.error("spool %s: skipping unreadable line %d", path.name, number)
                 continue
             yield {str(key): str(value) for key, value in fields.items()}
+
+
+def _spooled_at(line: bytes) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(json.loads(line)["at"])
+    except (ValueError, KeyError, TypeError):
+        return None  # a torn line; the next reading sees the one after it replayed
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _chunks(items: Iterator[dict[str, str]], size: int) -> Iterator[list[dict[str, str]]]:

@@ -293,6 +293,7 @@ def describe_service(
         f"  Redis             {redis_url} ({redis_kind})",
         f"  Background        {background}",
         f"  Configuration     {settings.config}",
+        *_outbox(settings),
         "",
         f"Twilio URLs (signatures are checked against {public}):",
         *(f"  {label:<17} {public}{path}" for label, path in TWILIO_PATHS.items()),
@@ -309,6 +310,13 @@ def describe_service(
         "Stop with Ctrl-C.",
     ]
     return "\n".join(rows)
+
+
+def _outbox(settings: Settings) -> list[str]:
+    """Without a Twilio account, where SMS go instead (`switchboard.outbox`)."""
+    if settings.twilio_configured:
+        return []
+    return [f"  SMS outbox        {settings.outbox_path} (no Twilio account: nothing is sent)"]
 
 
 def _api_tokens(settings: Settings, local: str) -> list[str]:

@@ -9,6 +9,9 @@ so does the sweep's loop, so the production client gets one.
 
 `SWITCHBOARD_TWILIO_REGION` and `SWITCHBOARD_TWILIO_EDGE` choose where the REST requests go:
 with `ie1` and `dublin` the SDK calls `api.dublin.ie1.twilio.com` instead of api.twilio.com.
+
+Without a Twilio account (the placeholder SID, as in development) the client writes SMS to the
+local outbox instead (`switchboard.outbox`) and never reaches api.twilio.com.
 """
 
 from __future__ import annotations
@@ -17,17 +20,25 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from switchboard.outbox import Outbox
 from switchboard.settings import Settings
 
 REST_TIMEOUT_SECONDS = 10.0
 
 
 def twilio_client(settings: Settings, *, http_client: HttpClient | None = None) -> Client:
-    """A client for the account in the settings, authenticated with the primary token."""
+    """A client for the account in the settings, authenticated with the primary token; the
+    development outbox when no account is configured and no `http_client` is given."""
+    if http_client is None:
+        http_client = (
+            TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS)
+            if settings.twilio_configured
+            else Outbox(settings.outbox_path)
+        )
     return Client(
         settings.twilio_account_sid,
         settings.auth_tokens[0],
-        http_client=http_client or TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS),
+        http_client=http_client,
         region=settings.twilio_region or None,
         edge=settings.twilio_edge or None,
     )

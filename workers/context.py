@@ -23,6 +23,7 @@ from twilio.rest import Client as TwilioClient
 
 from switchboard.db import make_engine
 from switchboard.settings import Settings
+from switchboard.twilio_rest import twilio_client
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,11 +46,7 @@ def build_context(
     """The production context; `http_client` is the seam where tests put a fake Twilio."""
     return JobContext(
         engine=engine or make_engine(settings.sqlalchemy_url),
-        twilio=TwilioClient(
-            settings.twilio_account_sid,
-            settings.auth_tokens[0],
-            http_client=http_client,
-        ),
+        twilio=twilio_client(settings, http_client=http_client),
         sms_from=settings.sms_from,
     )
 

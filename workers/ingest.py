@@ -185,6 +185,9 @@ class Ingestor:
                     to=event.data["to"],
                     body=str(event.data.get("body") or ""),
                     job_id=event_id,
+                    # RQ logs a job's description as it starts and ends; its default spells out
+                    # the arguments, the caller's number among them.
+                    description=f"workers.sms.send_sms(sms_id={sms_id})",
                     unique=True,
                     retry=SMS_RETRY,
                     failure_ttl=SMS_FAILURE_TTL,

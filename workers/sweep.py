@@ -182,17 +182,18 @@ def start_from_args(
     stop: threading.Event,
 ) -> threading.Thread | None:
     """The ingest's sweep as `--sweep-every` and `--sweep-after` ask; None when it is off."""
+    from switchboard.outbox import SWEEP_OFF, is_outbox
     from switchboard.twilio_rest import twilio_client
 
     if args.sweep_every <= 0:
         return None
-    if set(settings.twilio_account_sid[2:]) == {"0"}:
-        # The development placeholder account: asking Twilio would only ever answer 401.
-        log.info("sweep off: no Twilio account configured")
+    twilio = twilio_client(settings)
+    if is_outbox(twilio):  # the placeholder account: Twilio would only ever answer 401
+        log.warning(SWEEP_OFF)
         return None
     sweeper = Sweeper(
         engine=engine,
-        twilio=twilio_client(settings),
+        twilio=twilio,
         events=events,
         min_age=timedelta(minutes=args.sweep_after),
     )

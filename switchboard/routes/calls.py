@@ -34,6 +34,7 @@ from ivr.config import Language
 from ivr.phrases import describe_instant
 from switchboard.deps import AgentDep, ServicesDep
 from switchboard.errors import COMMON_ERRORS, ApiErrorBody, api_error
+from switchboard.outbox import is_outbox
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"model": ApiErrorBody, "description": "the call has ended, or the department is closed"},
     422: {"model": ApiErrorBody, "description": "not a call SID, or an unknown department"},
     502: {"model": ApiErrorBody, "description": "Twilio refused or could not be reached"},
-    503: {"model": ApiErrorBody, "description": "live state (Redis) unavailable; nothing done"},
+    503: {
+        "model": ApiErrorBody,
+        "description": "live state (Redis) unavailable, or no Twilio account configured "
+        "(development); nothing done",
+    },
 }
 
 router = APIRouter(prefix="/api/calls", tags=["calls"], responses=COMMON_ERRORS)
@@ -89,6 +94,13 @@ def transfer_call(
 ) -> TransferStarted:
     """Send the caller to a department with the whisper; a refusal brings them back first in
     the returns queue. 202: Twilio took the redirect; the outcome follows in call events."""
+    if is_outbox(services.twilio):
+        raise api_error(
+            503,
+            "twilio_not_configured",
+            "no Twilio account is configured (SWITCHBOARD_TWILIO_ACCOUNT_SID is the development "
+            "placeholder), so no call can be moved; nothing was done",
+        )
     ctx = services.ctx
     now = services.now(request)
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 
+from switchboard.db import write_refusal
 from switchboard.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
@@ -19,7 +19,11 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(services: ServicesDep) -> JSONResponse:
-    """Redis and the database both answer. 503 names what is down."""
+    """Redis answers and the database takes writes (the ingest and the API write to it). 503
+    names what is down or read-only.
+
+    A spool backlog does not make the instance unready: only this instance can replay it.
+    """
     checks: dict[str, str] = {}
     try:
         services.redis.ping()
@@ -27,9 +31,8 @@ def readyz(services: ServicesDep) -> JSONResponse:
     except Exception as exc:
         checks["redis"] = f"down: {type(exc).__name__}"
     try:
-        with services.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+        refusal = write_refusal(services.engine)
+        checks["database"] = f"read-only: {refusal}" if refusal else "ok"
     except Exception as exc:
         checks["database"] = f"down: {type(exc).__name__}"
     ready = all(value == "ok" for value in checks.values())

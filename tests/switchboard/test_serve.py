@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -30,6 +28,7 @@ from switchboard.settings import Settings
 from switchboard.simulator import Call, hang_up
 from tests.fixtures.localhost import fetch, free_port, status, wait_for
 from tests.fixtures.prometheus import check_metrics
+from tests.fixtures.serve import start_serve
 
 
 def ingest_consumers(redis: Redis) -> int:
@@ -105,12 +104,9 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
     env["SWITCHBOARD_PUBLIC_URL"] = app  # what Twilio would call
     out, err = (workdir / "stdout.txt").open("w"), (workdir / "stderr.txt").open("w")
-    serve = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "switchboard", "serve"),
-            *("--port", str(port), "--workers", "2", "--metrics-port", str(metrics_port)),
-        ],
-        cwd=workdir,
+    serve = start_serve(
+        workdir,
+        *("--port", str(port), "--workers", "2", "--metrics-port", str(metrics_port)),
         env=env,
         stdout=out,
         stderr=err,
@@ -172,6 +168,9 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     assert "agents let in by caller ID alone" in warnings[0]
     assert "switchboard try-call --press 1" in stdout
     assert "dev-manager-token" in stdout
+    # No Twilio account in development: the banner says where SMS go instead.
+    outbox = (var / "outbox.jsonl").resolve()
+    assert f"  SMS outbox        {outbox} (no Twilio account: nothing is sent)" in stdout
     assert (var / "switchboard.db").exists(), "serve applies the migrations"
     assert status(f"http://127.0.0.1:{port}/healthz") is None, "the web server stopped"
     assert status(metrics) is None, "the metrics port closed with serve"
