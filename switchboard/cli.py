@@ -376,12 +376,14 @@ def _serve(args: argparse.Namespace) -> int:
         install_signal_handlers,
         service_children,
     )
+    from switchboard.webport import WebPortError, check_web_port
 
     sys.stderr.writelines(f"warning: {text}\n" for text in exposure_warnings(settings, args))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    try:  # before anything starts: a metrics port already taken stops serve at once
+    try:  # before anything starts: a web or metrics port already taken stops serve at once
+        check_web_port(args.host, args.port)
         metrics_dir, metrics_url = open_metrics(args, var_dir=settings.var_dir)
-    except MetricsPortError as exc:
+    except (WebPortError, MetricsPortError) as exc:
         raise CommandError(str(exc)) from None
     with ExitStack() as stack:
         try:
