@@ -245,10 +245,9 @@ def _register_ingest(subparsers: Subparsers) -> None:
 
 def _ingest(args: argparse.Namespace) -> int:
     from switchboard.collectors import ingest_registry, serve_metrics
-    from switchboard.db import make_engine
     from switchboard.eventlog import EventLog
     from switchboard.redis_client import worker_redis
-    from workers.ingest import Ingestor
+    from workers.ingest import Ingestor, ingest_engine
 
     settings = load_settings()
     connection = worker_redis(settings)
@@ -256,7 +255,7 @@ def _ingest(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: stop.set())
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = ingest_engine(settings)
     # Given the event log, the consumer also replays the spool the web processes wrote while
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
