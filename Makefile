@@ -9,11 +9,11 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test check bench lock clean distclean
+.PHONY: help run test system-packages check bench lock clean distclean
 
 help: ## show this help
 	@echo "Switchboard: Twilio IVR and switchboard service. Targets:"
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ run: $(STAMP) ## serve on embedded defaults (SQLite and Redis under ./var/), htt
 	$(BIN)/switchboard migrate
 	$(BIN)/switchboard serve$(if $(PORT), --port $(PORT))
 
-test: $(STAMP) ## run every test (PYTEST_ARGS="-k name" to narrow)
+# system-packages first (make builds prerequisites left to right): python3-venv may be what
+# creating .venv needs.
+test: system-packages $(STAMP) ## run every test (PYTEST_ARGS="-k name" to narrow)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+system-packages: ## install the Debian packages the tests need (as root; else prints the command)
+	@.ci/system-packages
 
 check: $(STAMP) ## format check, lint and type check
 	$(BIN)/ruff format --check .

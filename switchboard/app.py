@@ -13,6 +13,7 @@ workers spooled while Redis was away.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from switchboard.deps import Services
 from switchboard.edge import Edge, EdgedApp
 from switchboard.errors import install_error_handlers
 from switchboard.eventlog import EventLog
+from switchboard.lifeline import die_with_parent
 from switchboard.livestate import LiveState
 from switchboard.metrics import WebMetrics
 from switchboard.pins import pin_matches, require_agent_pins
@@ -149,7 +151,17 @@ def __getattr__(name: str) -> FastAPI:
     # `switchboard.app:app` for uvicorn, built on first use rather than at import, so that
     # importing this module (tests, the CLI) never reads the environment or the config.
     if name == "app":
+        _die_with_the_uvicorn_process()
         app = create_app()
         globals()["app"] = app
         return app
     raise AttributeError(name)
+
+
+def _die_with_the_uvicorn_process() -> None:
+    """In a web worker uvicorn spawned (`--workers` above 1): die with the uvicorn process, which
+    `serve`'s lifeline kills with `serve` (switchboard/lifeline.py). With one worker, uvicorn
+    loads the app in its own process, which has no multiprocessing parent: nothing to do."""
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        die_with_parent(parent=parent.pid)

@@ -246,10 +246,9 @@ def _register_ingest(subparsers: Subparsers) -> None:
 
 def _ingest(args: argparse.Namespace) -> int:
     from switchboard.collectors import ingest_registry, serve_metrics
-    from switchboard.db import make_engine
     from switchboard.eventlog import EventLog
     from switchboard.redis_client import worker_redis
-    from workers.ingest import Ingestor
+    from workers.ingest import Ingestor, ingest_engine
     from workers.purge import scheduled_purger, start_purger
     from workers.sweep import start_from_args
 
@@ -259,7 +258,7 @@ def _ingest(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: stop.set())
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = ingest_engine(settings)
     # Given the event log, the consumer also replays the spool the web processes wrote while
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
@@ -354,12 +353,14 @@ def _serve(args: argparse.Namespace) -> int:
         install_signal_handlers,
         service_children,
     )
+    from switchboard.webport import WebPortError, check_web_port
 
     sys.stderr.writelines(f"warning: {text}\n" for text in exposure_warnings(settings, args))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    try:  # before anything starts: a metrics port already taken stops serve at once
+    try:  # before anything starts: a web or metrics port already taken stops serve at once
+        check_web_port(args.host, args.port)
         metrics_dir, metrics_url = open_metrics(args, var_dir=settings.var_dir)
-    except MetricsPortError as exc:
+    except (WebPortError, MetricsPortError) as exc:
         raise CommandError(str(exc)) from None
     with ExitStack() as stack:
         try:

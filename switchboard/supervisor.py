@@ -5,7 +5,18 @@ crash in a job or in ingestion never takes the voice webhook down with it. The s
 them: it restarts a child that dies (with exponential backoff, so a child that crashes at start-up
 does not spin), forwards SIGINT/SIGTERM once, and gives every child a bounded time to stop before
 it is killed. Servers the children depend on (the embedded Redis) are started before the
-supervisor and stopped after it, by the caller.
+supervisor and stopped after it, by the caller. Each child gets a lifeline
+(switchboard/lifeline.py): should the supervisor itself be killed (SIGKILL, the OOM killer), the
+kernel kills its children too, and uvicorn's workers and RQ's work horses after them.
+
+Why our own ~150 lines rather than circus, honcho or supervisord: `serve` must stay one
+foreground command that `make run` and a container run as is, with nothing to configure.
+honcho runs a Procfile, restarts nothing and stops everything when one process ends; circus
+and supervisord are daemons of their own, with a control socket, a configuration format and
+(circus) ZeroMQ, and neither sets a parent-death signal, so a killed circus leaves its
+processes behind just as we did. What we need besides (restart with backoff, forwarding the
+first Ctrl-C only, a bounded stop, the pids for the metrics port, a lifeline) is less code
+here than the glue those would need.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from switchboard.access import DEVELOPMENT_TOKENS
 from switchboard.exposure import local_url
+from switchboard.lifeline import dying_with_me
 
 if TYPE_CHECKING:
     from switchboard.settings import Settings
@@ -127,7 +139,10 @@ class Supervisor:
         env = dict(child.spec.env) if child.spec.env is not None else None
         # A process group of its own: Ctrl-C in the terminal reaches only the supervisor, which
         # forwards it once. A second SIGINT would make uvicorn and RQ abandon work in flight.
-        child.process = subprocess.Popen(list(child.spec.argv), env=env, process_group=0)  # noqa: S603 - argv is built by us, not from user input
+        # And a lifeline (switchboard/lifeline.py): if the supervisor is killed, so is the child.
+        child.process = subprocess.Popen(  # noqa: S603 - argv is built by us, not from user input
+            list(child.spec.argv), env=env, process_group=0, preexec_fn=dying_with_me()
+        )
         child.started_at = time.monotonic()
         child.restart_at = None
         log.info("started %s (pid %d)", child.spec.name, child.process.pid)

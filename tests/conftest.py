@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from switchboard.db import make_engine, migrate
 
-pytest_plugins = ["tests.fixtures.redis", "tests.fixtures.postgres"]
+pytest_plugins = ["tests.fixtures.redis", "tests.fixtures.postgres", "tests.fixtures.serve"]
 
 DIALECTS = ["sqlite", "postgresql"]
 

@@ -19,7 +19,8 @@ savepoint: should a projection fail, the events are still stored, and the call i
 again with its next event (or by `workers.records.rebuild`).
 
 Acknowledged entries are deleted from the stream (`delete_acked`), so raw numbers do not linger
-in Redis until MAXLEN trimming reaches them.
+in Redis until MAXLEN trimming reaches them. That leaves the SQL commit as the only copy, so the
+consumer commits durably on SQLite too (`ingest_engine`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, StatementError
 
 from ivr.events import Event
+from switchboard.db import make_engine
 from switchboard.eventlog import EventLog
 from switchboard.models import SmsMessage
 from switchboard.settings import Settings
@@ -60,6 +62,14 @@ class Batch:
 
     entry_ids: list[bytes] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+
+
+def ingest_engine(settings: Settings) -> Engine:
+    """The consumer's engine. Its commits are durable (`synchronous=FULL` on SQLite, one fsync
+    of the write-ahead log per batch; see switchboard/db.py), because `acknowledge` deletes a
+    batch's stream entries right after its commit: a commit a power cut took back would lose
+    the batch's only copy."""
+    return make_engine(settings.sqlalchemy_url, durable=True)
 
 
 class Ingestor:

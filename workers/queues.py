@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from multiprocessing.util import register_after_fork
 from typing import Any
 
 import redis
 from rq import Queue, SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
+from switchboard.lifeline import die_with_parent
 from workers.context import JobContext, activated
 
 SMS_QUEUE = "sms"
@@ -51,6 +53,13 @@ class _ContextMixin:
 class ContextWorker(_ContextMixin, Worker):
     """RQ's forking worker: a job that crashes or leaks cannot take the worker down."""
 
+    def main_work_horse(self, job: Any, queue: Any) -> None:
+        # In the work horse, first thing: die with the worker (switchboard/lifeline.py). A fork
+        # clears the parent-death signal, and the horse leads a process group of its own, so
+        # a killed worker would otherwise leave it running its job unsupervised.
+        _die_with_worker(self)
+        super().main_work_horse(job, queue)
+
 
 class SimpleContextWorker(_ContextMixin, SimpleWorker):
     """Runs jobs in the worker's own process: for tests and single-process development."""
@@ -80,4 +89,12 @@ def make_worker(
     worker.context = context
     worker.listen_for_commands = listen_for_commands
     worker._parent_pid = os.getpid()
+    if fork:
+        # `work(with_scheduler=True)` runs RQ's scheduler in a multiprocessing child of the
+        # worker; it too must die with the worker (switchboard/lifeline.py).
+        register_after_fork(worker, _die_with_worker)
     return worker
+
+
+def _die_with_worker(worker: _ContextMixin) -> None:
+    die_with_parent(parent=worker._parent_pid)

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from apphost import make_app, make_settings
+from redis import Redis
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session
 
 from switchboard.db import alembic_config, current_revision, downgrade, make_engine, migrate
 from switchboard.models import Base, CallEvent
+from tests.fixtures.events import make_event
+from workers.ingest import Ingestor, ingest_engine
 
 TABLES = {"call_events", "callbacks", "sms_messages"}
 
@@ -101,3 +106,29 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path) -> None:
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 5000
     finally:
         engine.dispose()
+
+
+def synchronous(engine: Engine) -> int:
+    """SQLite's `PRAGMA synchronous` on a pooled connection: 1 NORMAL, 2 FULL."""
+    with engine.connect() as connection:
+        return int(connection.execute(text("PRAGMA synchronous")).scalar_one())
+
+
+def test_the_ingest_commits_with_an_fsync_and_the_web_need_not(
+    tmp_path: Path, redis_url: str, redis_client: Redis
+) -> None:
+    settings = make_settings(tmp_path, redis_url)
+    ingest = ingest_engine(settings)
+    web = make_app(settings, redis_client).state.services.engine
+    try:
+        ingestor = Ingestor.from_settings(
+            settings, redis=redis_client, engine=ingest, consumer="durable"
+        )
+        redis_client.xadd(settings.stream, make_event("call_started").to_fields())  # type: ignore[arg-type]
+        ingestor.ensure_group()
+        assert ingestor.run_once() == 1  # a batch committed on the ingest's connection
+        assert synchronous(ingest) == 2
+        assert synchronous(web) == 1
+    finally:
+        ingest.dispose()
+        web.dispose()

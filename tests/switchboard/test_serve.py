@@ -4,17 +4,13 @@ container's `docker stop` do it."""
 
 from __future__ import annotations
 
-import os
 import signal
-import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from redis.exceptions import ResponseError
@@ -28,7 +24,7 @@ from switchboard.settings import Settings
 from switchboard.simulator import Call, hang_up
 from tests.fixtures.localhost import fetch, free_port, status, wait_for
 from tests.fixtures.prometheus import check_metrics
-from tests.fixtures.serve import start_serve
+from tests.fixtures.serve import running_serve
 
 
 def ingest_consumers(redis: Redis) -> int:
@@ -86,14 +82,6 @@ def recorded_kinds(engine: Engine, call_sid: str) -> set[str]:
         return {row[0] for row in rows}
 
 
-@pytest.fixture
-def workdir() -> Iterator[Path]:
-    # Short on purpose: the embedded Redis listens on var/redis.sock, and unix socket paths are
-    # limited to 107 bytes, more than pytest's tmp_path sometimes leaves.
-    with tempfile.TemporaryDirectory(prefix="sb-serve-") as directory:
-        yield Path(directory)
-
-
 def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -> None:
     var = workdir / "var"
     stale = var / "prometheus" / "counter_999999.db"
@@ -101,17 +89,9 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     stale.write_bytes(b"left by an earlier run")
     port, metrics_port = free_port(), free_port()
     app, metrics = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}/metrics"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
-    env["SWITCHBOARD_PUBLIC_URL"] = app  # what Twilio would call
-    out, err = (workdir / "stdout.txt").open("w"), (workdir / "stderr.txt").open("w")
-    serve = start_serve(
-        workdir,
-        *("--port", str(port), "--workers", "2", "--metrics-port", str(metrics_port)),
-        env=env,
-        stdout=out,
-        stderr=err,
-    )
-    try:
+    with running_serve(
+        workdir, port, "--workers", "2", "--metrics-port", str(metrics_port)
+    ) as serve:
         wait_for(lambda: status(f"http://127.0.0.1:{port}/readyz") == 200, within=60)
         assert not stale.exists(), "metrics files of an earlier run must not be summed in"
         redis = connect_redis(f"unix://{var / 'redis.sock'}", timeout=5, connect_timeout=5)
@@ -148,12 +128,6 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
             database.dispose()
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=60) == 0
-    finally:
-        if serve.poll() is None:
-            serve.kill()
-            serve.wait()
-        out.close()
-        err.close()
     stdout = (workdir / "stdout.txt").read_text()
     assert f"http://127.0.0.1:{port}/twilio/voice" in stdout
     assert f"http://127.0.0.1:{port}/healthz" in stdout

@@ -13,21 +13,13 @@ from pathlib import Path
 
 from switchboard.supervisor import Backoff, ChildSpec, Supervisor
 from tests.fixtures.localhost import wait_for
+from tests.fixtures.processes import alive
 
 FAST = Backoff(first_seconds=0.01, max_seconds=0.05, stable_seconds=60)
 
 
 def python_child(name: str, code: str) -> ChildSpec:
     return ChildSpec(name, [sys.executable, "-c", textwrap.dedent(code)])
-
-
-def alive(pid: int) -> bool:
-    # A zombie still has a /proc entry; it is dead for our purposes.
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
-    except FileNotFoundError:
-        return False
-    return status != "Z"
 
 
 @contextmanager
