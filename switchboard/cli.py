@@ -343,7 +343,13 @@ def _serve(args: argparse.Namespace) -> int:
     if warning:
         sys.stderr.write(warning + "\n")  # warnings on stderr, like the exposure ones below
 
-    from switchboard.exposure import exposure_warnings
+    from switchboard.exposure import exposure_warnings, local_url
+
+    if settings.env != "production" and "SWITCHBOARD_PUBLIC_URL" not in os.environ:
+        # Development on another port (make run PORT=8010): requests are signed for the URL
+        # this server answers on, and the children learn it from the environment.
+        os.environ["SWITCHBOARD_PUBLIC_URL"] = local_url(args.host, args.port)
+        settings = settings.model_copy(update={"public_url": os.environ["SWITCHBOARD_PUBLIC_URL"]})
     from switchboard.metrics_port import MetricsPortError, open_metrics
     from switchboard.redis_server import EmbeddedRedisError, ensure_redis
     from switchboard.supervisor import (

@@ -4,6 +4,7 @@ container's `docker stop` do it."""
 
 from __future__ import annotations
 
+import os
 import signal
 from collections import Counter
 from datetime import UTC, datetime
@@ -24,7 +25,7 @@ from switchboard.settings import Settings
 from switchboard.simulator import Call, hang_up
 from tests.fixtures.localhost import fetch, free_port, status, wait_for
 from tests.fixtures.prometheus import check_metrics
-from tests.fixtures.serve import running_serve
+from tests.fixtures.serve import running_serve, start_serve
 
 
 def ingest_consumers(redis: Redis) -> int:
@@ -149,3 +150,33 @@ def test_serve_runs_the_service_and_stops_everything_on_sigterm(workdir: Path) -
     assert status(f"http://127.0.0.1:{port}/healthz") is None, "the web server stopped"
     assert status(metrics) is None, "the metrics port closed with serve"
     assert not (var / "redis.sock").exists(), "the embedded Redis stopped with the service"
+
+
+def test_development_on_another_port_checks_signatures_against_that_port(workdir: Path) -> None:
+    # make run PORT=8010 without SWITCHBOARD_PUBLIC_URL: the service answers on that port, so
+    # that is the URL requests are signed for (the default would be :8000, and every webhook
+    # a 403).
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    out, err = (workdir / "stdout.txt").open("w"), (workdir / "stderr.txt").open("w")
+    serve = start_serve(
+        workdir,
+        *("--port", str(port), "--no-embedded-workers", "--metrics-port", "0"),
+        env=env,
+        stdout=out,
+        stderr=err,
+    )
+    try:
+        wait_for(lambda: status(f"http://127.0.0.1:{port}/readyz") == 200, within=60)
+        call, _webhooks = play_a_call(f"http://127.0.0.1:{port}")
+        assert "Velkomen til Alver kommune." in call.transcript_text()
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=60) == 0
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+        out.close()
+        err.close()
+    banner = (workdir / "stdout.txt").read_text()
+    assert f"signatures are checked against http://127.0.0.1:{port}" in banner
