@@ -1,6 +1,6 @@
 """The closed flow: when the switchboard opens, reception desks, emergency numbers, and the
 closed menu, which keeps open departments under their usual keys and offers on-call lines,
-an SMS with the self-service link and a callback at the next opening (BRIEF §6).
+an SMS with the self-service link and a callback at the next opening.
 """
 
 from __future__ import annotations

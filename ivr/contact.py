@@ -1,6 +1,6 @@
 """Ways to reach the caller later: a callback, or an SMS with the self-service link.
 
-SMS goes only to Norwegian mobiles (BRIEF §6). A callback can use any Norwegian number: when
+SMS goes only to Norwegian mobiles (ivr/phone.py). A callback can use any Norwegian number: when
 `From` is anonymous or a landline the caller keys one in and hears it read back. The raw
 number travels in the event, because the callback needs it; statistics use the pseudonym.
 """

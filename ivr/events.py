@@ -2,7 +2,7 @@
 
 The flow returns events next to its TwiML; the edge appends them to the Redis Stream (or the
 local spool), and the ingest consumer writes them to SQL. An event's `dedupe_key` makes a
-replayed or duplicated webhook harmless (BRIEF §7); its `id` makes a replayed spool harmless.
+replayed or duplicated webhook harmless (docs/events.md); its `id` makes a replayed spool harmless.
 """
 
 from __future__ import annotations

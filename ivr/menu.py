@@ -1,8 +1,8 @@
 """The main menu while the switchboard is open, and the closed flow with its own menu.
 
 Both key maps come from the config. A Gather is always followed by a Redirect to the same
-action URL, so silence arrives as a request without Digits or SpeechResult (twilio-protocol
-§2.2). Silence or an invalid choice re-prompts once; then the caller goes to the switchboard
+action URL, so silence arrives as a request without Digits or SpeechResult (docs/twilio.md
+). Silence or an invalid choice re-prompts once; then the caller goes to the switchboard
 queue when it is open, or hears goodbye when it is closed.
 """
 
@@ -19,7 +19,7 @@ MAX_ATTEMPTS = 2
 
 
 def department_of_number(ctx: Context, number: str) -> str | None:
-    """The department whose phone or on-call number is calling: a hand-back (BRIEF §5)."""
+    """The department whose phone or on-call number is calling: a hand-back (docs/glossary.md)."""
     for department in ctx.config.departments:
         on_call = department.on_call.number if department.on_call else None
         if number in (department.number, on_call):

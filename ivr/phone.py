@@ -1,6 +1,6 @@
 """Phone numbers as the IVR sees them: Norwegian mobiles, keyed-in numbers, spoken digits.
 
-`From` can be E.164, `anonymous`, `unknown`, `client:name` or other text (twilio-protocol §1),
+`From` can be E.164, `anonymous`, `unknown`, `client:name` or other text (docs/twilio.md),
 so nothing here assumes a well-formed number.
 """
 

@@ -66,7 +66,7 @@ def closed_since(ctx: Context, at: datetime) -> datetime | None:
 
 
 def past_closing_grace(ctx: Context, turn: Turn) -> bool:
-    """Callers queued at closing are served until the grace period ends (BRIEF §5)."""
+    """Callers queued at closing are served until the grace period ends (docs/glossary.md)."""
     if ctx.hours.is_open(SWITCHBOARD, turn.at):
         return False
     grace = timedelta(seconds=ctx.config.switchboard.queue.closing_grace_seconds)
@@ -77,7 +77,7 @@ def past_closing_grace(ctx: Context, turn: Turn) -> bool:
 
 
 def wait(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
-    """The waitUrl, requested again each time its document runs out (twilio-protocol §4.1)."""
+    """The waitUrl, requested again each time its document runs out (docs/twilio.md)."""
     reply = Reply()
     # Each wait refreshes the caller's place in live state, so lost leaves age out.
     reply.changes.append(QueueJoin(queue=queue, call_sid=turn.call_sid))

@@ -1,6 +1,6 @@
 """Status callbacks: the end of the inbound call, and the progress of a transfer's child leg.
 
-Twilio sends these asynchronously, possibly twice or out of order (twilio-protocol §5.3); the
+Twilio sends these asynchronously, possibly twice or out of order (docs/twilio.md); the
 dedupe key (CallSid, SequenceNumber, CallStatus) makes a duplicate harmless downstream.
 """
 

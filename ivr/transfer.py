@@ -3,7 +3,7 @@ Dial action that decides the outcome.
 
 The outcome comes from `DialBridged` together with our own record of the whisper's accept
 request, never from `DialCallStatus` alone: a voicemail or a PBX auto-attendant also gives
-`completed` (BRIEF §5, twilio-protocol §9b). A transfer that does not connect is a bounce:
+`completed` (docs/glossary.md, docs/twilio.md). A transfer that does not connect is a bounce:
 the caller is told, and joins the returns queue, which agents take before the main queue.
 The transfer id is `<CallSid>.<step>`, unique per call and step with no shared counter.
 """
@@ -30,7 +30,7 @@ _UNBRIDGED: dict[str, Outcome] = {
     "failed": "failed",
     "canceled": "failed",
 }
-CHILD_EVENTS = "initiated ringing answered completed"  # a string: see twilio-protocol §10.6
+CHILD_EVENTS = "initiated ringing answered completed"  # a string: see docs/twilio.md
 
 
 def transfer_outcome(

@@ -1,4 +1,4 @@
-"""The glossary: what every number in the statistics means (BRIEF §5), for managers, in Nynorsk.
+"""The glossary: what every number in the statistics means, for managers, in Nynorsk.
 
 This is the one source. `/glossary` serves it as HTML and `/api/glossary` as JSON, every
 number in `/api/stats` links to its entry (`/glossary#<anchor>`), and `docs/glossary.md` is

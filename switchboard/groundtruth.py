@@ -1,11 +1,11 @@
-"""Ground truth: what really happened in simulated traffic, counted by BRIEF §5's definitions.
+"""Ground truth: what really happened in simulated traffic, counted by the glossary's terms.
 
 The traffic generator (`switchboard.traffic`) records it from the simulated world: the calls
 placed, the Dials to department numbers and how the department's person acted, the queue
 visits as Twilio held them, and which transfers agents asked for. Nothing here comes from our
 events or SQL, so the statistics (`switchboard.stats`) can be checked against it.
 
-Definitions, as in BRIEF §5 and the glossary (`switchboard.glossary`):
+Definitions, as in docs/glossary.md and the glossary (`switchboard.glossary`):
 - a *transfer* is a Dial to a department (IVR or agent); its outcome is `connected` only when a
   person accepted in the whisper and the call was bridged;
 - a *return* is linked to one transfer: `bounce` (same call, not connected; the cause and

@@ -10,7 +10,7 @@ longest wait now, weekday x hour) is a plain aggregate query here, on the same t
 sums old records once in a while and recent ones at every scrape. Over all windows the totals
 only grow, as counters must: every figure that can shrink (a transfer still pending, a visit
 still waiting, a callback still owed) is a gauge in `read_current`, or left out of the counter.
-Definitions: BRIEF §5 and `switchboard.glossary`.
+Definitions: docs/glossary.md and `switchboard.glossary`.
 """
 
 from __future__ import annotations

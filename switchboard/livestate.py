@@ -104,7 +104,7 @@ class LiveState:
 
         Keyed by the call, because the agent does not know which transfer (if any) the call
         is in. A transfer of an earlier step is the one the redirect interrupts: its Dial
-        action still comes (twilio-protocol §3.2) and is not a bounce. The transfer the
+        action still comes (docs/twilio.md) and is not a bounce. The transfer the
         redirect starts has step `step` itself, so its own result still counts.
         """
         self._redis.set(

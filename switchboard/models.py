@@ -78,7 +78,7 @@ class Base(DeclarativeBase):
 
 class CallEvent(Base):
     """Every event the flow reported, once: the dedupe key absorbs duplicated webhooks and the
-    event id absorbs a replayed spool (BRIEF §7)."""
+    event id absorbs a replayed spool (docs/events.md)."""
 
     __tablename__ = "call_events"
 
@@ -223,7 +223,7 @@ class TransferRecord(LocalBuckets, Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     whisper_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # connected, no_answer, busy, failed, declined, caller_hung_up; None while pending. Only
-    # ever from transfer_result (BRIEF §5: DialCallStatus alone proves nothing).
+    # ever from transfer_result (docs/glossary.md: DialCallStatus alone proves nothing).
     outcome: Mapped[str | None] = mapped_column(String(16))
     # The dial cause of a bounce (the outcome that sent the caller back); else None.
     cause: Mapped[str | None] = mapped_column(String(16))

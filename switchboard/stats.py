@@ -42,7 +42,7 @@ from switchboard.models import (
     TransferRecord,
 )
 
-SERVICE_LEVEL_SECONDS = 20.0  # T in "answered within T" (BRIEF §5)
+SERVICE_LEVEL_SECONDS = 20.0  # T in "answered within T" (docs/glossary.md)
 SHORT_ABANDON_SECONDS = 5.0  # hang-ups in the queue sooner than this are short abandons
 NOT_JOINED = "not_joined"  # workers.visits: hung up during the prompt, before the Enqueue
 

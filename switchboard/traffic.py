@@ -334,7 +334,7 @@ class Traffic:
                 self._follow_up_at(at, caller=call.from_, scenario="late_call", link=None)
 
     def _follow_up_at(self, at: datetime, *, caller: str, scenario: str, link: str | None) -> None:
-        """At `at`, call the main number, if the call clearly comes back from `link` (BRIEF §5
+        """At `at`, call the main number, if the call clearly comes back from `link` (glossary
         and the glossary: a department hands back its most recent caller), and `link` has not
         returned yet; otherwise the call is not made, so that the truth is never ambiguous."""
 

@@ -7,7 +7,7 @@ ended), and the keys the caller pressed. Our own events and SQL are never read: 
 the statistics are checked against. The generator adds what only it knows (`Records`): which
 agent transfers it asked for, and which transfer a hand-back or recall follows.
 
-Returns are then found by the rule of BRIEF §5 and the glossary (`came_back_from`) over all
+Returns are then found by the rule of docs/glossary.md and the glossary (`came_back_from`) over all
 calls in time order, from the world's own instants: when the department's person accepted,
 when the Dial ended, when the call came in. Each follow-up call the generator placed must come
 back from the transfer it meant (`Records.links`); one that does not is a problem of the truth.
@@ -52,7 +52,7 @@ from switchboard.simulator.transcript import (
     QueueResult,
 )
 
-MOBILE = re.compile(r"\+47[49]\d{7}")  # SMS goes only to Norwegian mobiles (BRIEF §6)
+MOBILE = re.compile(r"\+47[49]\d{7}")  # SMS goes only to Norwegian mobiles (ivr/phone.py)
 QUEUE_CALLBACK_KEY, QUEUE_SMS_KEY = "1", "2"
 UNBRIDGED: dict[str, Outcome] = {
     "busy": "busy",

@@ -1,6 +1,6 @@
 """The ingest consumer: call events from the Redis Stream into SQL, in batches, exactly once in SQL.
 
-Delivery is at-least-once (BRIEF §7): a batch is committed to SQL first and acknowledged
+Delivery is at-least-once (docs/events.md): a batch is committed to SQL first and acknowledged
 (XACK) after, so a consumer that dies in between leaves its entries pending, and another
 consumer takes them over with XAUTOCLAIM once they have been idle for `claim_idle_ms`. A
 consumer restarted under the same name first re-reads its own pending entries. The second

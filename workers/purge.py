@@ -1,4 +1,4 @@
-"""Purge raw phone numbers once they are no longer needed (BRIEF §7, privacy).
+"""Purge raw phone numbers once they are no longer needed (docs/events.md, privacy).
 
 A callback's number is kept while the callback is pending, and for `keep_days` after it was
 done or cancelled (so an agent can see whom they called). After that the number is replaced by

@@ -1,4 +1,4 @@
-"""Returned transfers (retur): which transfer each caller came back from, and how (BRIEF §5).
+"""Returned transfers (retur): which transfer each caller came back from, and how.
 
 - **bounce**: in the same call, the transfer did not connect and was not redirected by an agent;
   its cause is the outcome. Found per call by `workers.projection`.

@@ -1,7 +1,7 @@
 """The reconciliation sweep: calls whose end we never heard of, looked up in Twilio's REST API.
 
 A number's status callback reports the end of a call once, and Twilio does not send it again
-when it fails (twilio-protocol §5.3). Without it a call stays open in SQL for ever. The sweep
+when it fails (docs/twilio.md). Without it a call stays open in SQL for ever. The sweep
 finds calls with a `call_started` event and no final `call_ended`, started longer than
 `min_age` ago, fetches each one (`client.calls(sid).fetch()`, §8.1), and:
 

@@ -1,4 +1,4 @@
-"""Queue visits from a call's events: the unit service level is counted in (BRIEF §5).
+"""Queue visits from a call's events: the unit service level is counted in (docs/glossary.md).
 
 A visit (`<CallSid>.<step>`) starts with `queue_joined` and ends, in this order of precedence:
 - `answered` at its `queue_answered`, the `<Queue url>` request made when an agent takes the

@@ -1,13 +1,13 @@
 """The JSON API for live calls: an agent transfers the caller they are talking to.
 
 `POST /api/calls/{call_sid}/transfer` with `{"department": "byggesak"}` redirects the caller's
-call through Twilio's REST API (`calls(sid).update(url=...)`, twilio-protocol §8.1) to
+call through Twilio's REST API (`calls(sid).update(url=...)`, docs/twilio.md) to
 `/twilio/transfer/start`, which runs the same Dial, whisper and bounce as an IVR transfer with
-`initiator=agent` (BRIEF §5). The caller leaves the agent's conversation (Twilio reports the
+`initiator=agent` (docs/glossary.md). The caller leaves the agent's conversation (Twilio reports the
 queue visit as `redirected-from-bridged`) and the agent's line goes on to the next caller.
 
 Step counter: a call's steps count up by one per request from 0 (`?s=N`), and dedupe keys and
-transfer ids are built from them (BRIEF §7). The API cannot know where the call's count is, so
+transfer ids are built from them (docs/events.md). The API cannot know where the call's count is, so
 the redirect jumps to the current time in milliseconds since the epoch: larger than any step a
 call reaches by counting, and larger than any earlier agent transfer's. The call's later steps
 count on from there, so nothing collides.

@@ -1,6 +1,6 @@
 """Returned transfers as agents see them, and the reason an agent tags when taking one.
 
-`cause` is what the dial reported; `reason` is the agent's judgement (BRIEF §5). The
+`cause` is what the dial reported; `reason` is the agent's judgement (docs/glossary.md). The
 projection never touches `reason`, so a tag survives late events.
 """
 

@@ -3,7 +3,7 @@
 It calls our webhooks with signed form POSTs, plays scripted callers and departments, queues
 callers, sends status callbacks (with optional faults), and writes a transcript of each call.
 See engine.py for a usage example. The § numbers in this package refer to the shared Twilio
-protocol reference (twilio-protocol.md), which is what the simulator is built against.
+protocol reference (docs/twilio.md.md), which is what the simulator is built against.
 """
 
 from switchboard.simulator.calls import Call

@@ -90,7 +90,7 @@ class Call:
         return number
 
     def params(self) -> dict[str, str]:
-        """The standard parameters (twilio-protocol §1), blank geo fields included."""
+        """The standard parameters (docs/twilio.md), blank geo fields included."""
         from_country, to_country = country_of(self.from_), country_of(self.to)
         params = {
             "CallSid": self.sid,

@@ -8,7 +8,7 @@
     }
 
 A department that answers runs the `<Number url>` whisper with its `whisper` script (the same
-actions a caller has); if the whisper runs out of verbs the call is bridged (twilio-protocol
+actions a caller has); if the whisper runs out of verbs the call is bridged (docs/twilio.md
 §9b) and the department hangs up after `talk_seconds`, unless the caller hangs up first.
 """
 

@@ -1,6 +1,6 @@
 """`<Dial>`: a number with its whisper and status callbacks, or an agent taking a queued caller.
 
-Number (twilio-protocol §3, §9b): the dialled leg rings, then is busy, failed, not answered
+Number (docs/twilio.md): the dialled leg rings, then is busy, failed, not answered
 within the Dial timeout, or answered. An answered leg runs the `<Number url>` whisper with the
 department's script; a whisper that runs out of verbs bridges the call, and a whisper
 `<Hangup/>` ends the leg unbridged (DialCallStatus=completed, DialBridged=false).

@@ -2,7 +2,7 @@
 and action requests sent twice.
 
 Twilio's status callbacks are separate requests with no ordering guarantee, a retry can
-duplicate one, and one that fails is simply gone (twilio-protocol §5.3). The call flow never
+duplicate one, and one that fails is simply gone (docs/twilio.md). The call flow never
 waits for them, so faults here change only what the status endpoint sees, and when.
 
 An action request (a Gather, Dial or Enqueue `action`) carries no sequence number, and Twilio

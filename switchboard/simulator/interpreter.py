@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 
 APPLICATION_ERROR = "We are sorry, an application error has occurred. Goodbye."
 TWIML_TYPES = frozenset({"text/xml", "application/xml", "text/html"})
-ENDLESS_LOOP = 1000  # loop="0" repeats until hang-up, or 1000 times (twilio-protocol §2.4)
+ENDLESS_LOOP = 1000  # loop="0" repeats until hang-up, or 1000 times (docs/twilio.md)
 ACTION_KINDS = frozenset({"gather-action", "dial-action", "enqueue-action"})
 
 
@@ -228,7 +228,7 @@ class LegRunner:
         if params is None:
             self.record(NoInput, who=self.actor, seconds=verb.timeout)
             if not verb.action_on_empty_result:
-                return None  # no request: on to the next verb (twilio-protocol §2.2)
+                return None  # no request: on to the next verb (docs/twilio.md)
             params = {}
         action = urljoin(document.url, verb.action) if verb.action else document.url
         return self.fetch(action, verb.method, params, kind="gather-action", context=context)

@@ -1,4 +1,4 @@
-"""Twilio queues: named, created on demand, first in first out (twilio-protocol §4)."""
+"""Twilio queues: named, created on demand, first in first out (docs/twilio.md)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@
     rest.attach(sim)       # the app that uses `client` may be built before the simulator
 
 Then `client.calls(sid).fetch()` reads a simulated call, `update(url=..., method=...)`
-redirects it (twilio-protocol §8.1) and `update(status="completed")` hangs it up. Requests are
+redirects it (docs/twilio.md) and `update(status="completed")` hangs it up. Requests are
 checked as Twilio's API checks them, and refused in Twilio's JSON error format:
 
 - basic auth with the account SID and its token (401, 20003);
@@ -188,7 +188,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         return None
 
     def _resource(self, call: Call) -> dict[str, object]:
-        """The Call resource's JSON (twilio-protocol §8.1), with what the simulator knows."""
+        """The Call resource's JSON (docs/twilio.md), with what the simulator knows."""
         path = f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call.sid}"
         return {
             "sid": call.sid,

@@ -1,4 +1,4 @@
-"""X-Twilio-Signature as Twilio computes it (twilio-protocol §7.1).
+"""X-Twilio-Signature as Twilio computes it (docs/twilio.md).
 
 The signed URL is the one requested, without its `#fragment`: connection overrides such as
 `#ct=1000&rt=3000` configure Twilio's HTTP client and are neither sent nor signed (§6.1).

@@ -5,7 +5,7 @@ app in-process (it routes by path and ignores the host, so public URLs work unch
 `httpx.Client(timeout=15)` talks to a live server. Every request says the virtual time in
 `X-Simulated-Time`, which the app may use as its clock in test mode.
 
-What counts as a failed fetch (twilio-protocol §6): an exception, a response slower than the
+What counts as a failed fetch (docs/twilio.md): an exception, a response slower than the
 15-second hard limit (11205), a non-2xx status (11200), more than 10 HTTP redirects (11215).
 A 3xx is followed with a GET that carries no form body, as Twilio loses it (§1).
 """

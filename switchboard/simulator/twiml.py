@@ -1,7 +1,7 @@
 """TwiML documents as Twilio reads them: parsed, validated for their context, as typed verbs.
 
 Twilio checks a whole document before it runs any of it, so a bad verb near the end fails the
-request up front and the number's fallback URL is tried (twilio-protocol §6.2). Element and
+request up front and the number's fallback URL is tried (docs/twilio.md). Element and
 attribute names are case-sensitive, and the root must be `<Response>` (12102). Bad attribute
 values are warnings (12200) and the default is used, as Twilio does; they are kept on the
 document so a test can see them.
@@ -154,7 +154,7 @@ ALLOWED: dict[Context, frozenset[str]] = {
             "Leave",
         }
     ),
-    # twilio-protocol §4.1: what a waitUrl document may contain.
+    # docs/twilio.md: what a waitUrl document may contain.
     "wait": frozenset({"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}),
     # §4.2: the <Queue url> document that runs on the dequeued caller.
     "dequeue": frozenset({"Say", "Play", "Pause", "Redirect"}),
@@ -332,7 +332,7 @@ class _Reader:
             noun = self.noun(children[0])
         timeout = self.integer(element, "timeout", default=30, minimum=1)
         if not 5 <= timeout <= 600:
-            # Twilio's documented range (twilio-protocol §3.1); it clamps rather than failing.
+            # Twilio's documented range (docs/twilio.md); it clamps rather than failing.
             self.warn(element, f"timeout={timeout} is outside 5-600 s")
             timeout = min(max(timeout, 5), 600)
         return Dial(

@@ -1,4 +1,4 @@
-"""<Gather> as Twilio runs it (twilio-protocol §2)."""
+"""<Gather> as Twilio runs it (docs/twilio.md)."""
 
 from __future__ import annotations
 

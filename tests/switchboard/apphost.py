@@ -80,7 +80,7 @@ def make_app(settings: Settings, client: redis.Redis | None = None) -> FastAPI:
 
 
 def inbound_params(**overrides: str) -> dict[str, str]:
-    """An inbound call's form as Twilio sends it (twilio-protocol §1.1), blank fields included."""
+    """An inbound call's form as Twilio sends it (docs/twilio.md), blank fields included."""
     params = {
         "CallSid": CALL_SID,
         "AccountSid": ACCOUNT,

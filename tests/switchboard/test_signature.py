@@ -1,4 +1,4 @@
-"""X-Twilio-Signature on every Twilio route but the fallback (twilio-protocol §7)."""
+"""X-Twilio-Signature on every Twilio route but the fallback (docs/twilio.md)."""
 
 from __future__ import annotations
 
