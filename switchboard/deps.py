@@ -168,15 +168,19 @@ bearer = HTTPBearer(
 )
 
 
+def _token_holder(request: Request, services: Services) -> Principal | None:
+    """Whose token the request's Authorization header carries (Bearer or Basic), if anyone's."""
+    token = presented_token(request.headers.get("authorization", ""))
+    return authenticate(token, services.api_tokens)
+
+
 def principal(
     request: Request,
     services: ServicesDep,
     _declared: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
     """The staff member or tool behind an API request; 401 without a valid token."""
-    found = authenticate(
-        presented_token(request.headers.get("authorization", "")), services.api_tokens
-    )
+    found = _token_holder(request, services)
     if found is None:
         raise api_error(
             401,
@@ -210,8 +214,7 @@ def docs_reader(request: Request, services: ServicesDep) -> None:
     """The API docs: open in development; in production, any valid token, Bearer or Basic."""
     if services.settings.env != "production":
         return
-    token = presented_token(request.headers.get("authorization", ""))
-    if authenticate(token, services.api_tokens) is None:
+    if _token_holder(request, services) is None:
         raise api_error(
             401,
             "unauthenticated",
