@@ -1,9 +1,10 @@
 """SQL tables: the database of record that statistics, reports and metrics read.
 
 Every time is stored in UTC and read back as an aware datetime on both SQLite and PostgreSQL
-(`UTCDateTime`). Raw phone numbers appear only in `callbacks.number`, because a callback cannot be
-made without one; everything else identifies callers by their pseudonym
-(`switchboard.pseudonym`). Schema changes go through `switchboard/migrations/`.
+(`UTCDateTime`). Raw phone numbers appear only in `callbacks.number` and in `sms_messages.number`
+of an SMS not yet sent, because a callback or an SMS cannot be made without one; everything
+else identifies callers by their pseudonym (`switchboard.pseudonym`). docs/privacy.md says how
+long each is kept. Schema changes go through `switchboard/migrations/`.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ class Callback(Base):
 
 
 class SmsMessage(Base):
-    """An SMS the caller asked for. The recipient's number is not here: it travels only inside
-    the RQ job that sends it."""
+    """An SMS the caller asked for. The SMS job takes only the row's id and reads the number
+    and text here; the number is cleared ("") once the SMS is sent, failed or rejected."""
 
     __tablename__ = "sms_messages"
 
@@ -133,6 +134,22 @@ class SmsMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    number: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Who did what to whose data: a data-subject request, a read of a raw number, a sign-in.
+    `subject` is the caller's pseudonym, never a number; `detail` says what was touched."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
 
 
 # -- call records: projected from call_events by workers/projection.py ----------------------

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from switchboard.access import DEVELOPMENT_DIGESTS, ApiToken, development_tokens
+from switchboard.sealing import NumberSeal, development_keys, parse_keys
 
 DEV_SECRET = "development-only-not-secret"  # noqa: S105 - the documented development default
 DEV_TWILIO_TOKEN = "development-twilio-token"  # noqa: S105 - signs the simulator's requests
@@ -31,6 +32,13 @@ class Settings(BaseSettings):
     twilio_account_sid: str = PLACEHOLDER_ACCOUNT_SID
     secret_key: str = DEV_SECRET
     caller_key: str = DEV_SECRET
+    # AES-256-GCM keys that seal caller numbers in events: `id:base64url,...`, the first seals
+    # (`switchboard privacy new-key`; switchboard/sealing.py).
+    number_keys: str = Field(default_factory=development_keys)
+    # Retention (docs/privacy.md), enforced by the scheduled purge in the ingest.
+    retain_callback_days: int = Field(default=7, ge=1, le=366)  # a callback's number, after done
+    retain_events_days: int = Field(default=90, ge=1, le=3660)  # raw call_events
+    retain_records_days: int = Field(default=5 * 365, ge=30, le=36600)  # pseudonymised records
     sms_from: str = "Alver"
     # The Twilio number callers reach; empty: the municipality's main number (ported to Twilio).
     twilio_number: str = Field(default="", pattern=r"^(\+[1-9][0-9]{6,14})?$")
@@ -50,6 +58,15 @@ class Settings(BaseSettings):
         value = value.rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("SWITCHBOARD_PUBLIC_URL must start with http:// or https://")
+        return value
+
+    @field_validator("number_keys")
+    @classmethod
+    def _number_keys(cls, value: str) -> str:
+        try:
+            parse_keys(value)
+        except ValueError as exc:
+            raise ValueError(f"SWITCHBOARD_NUMBER_KEYS: {exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -74,6 +91,10 @@ class Settings(BaseSettings):
         if self.api_tokens or self.env == "production":
             return list(self.api_tokens)
         return development_tokens()
+
+    @property
+    def number_seal(self) -> NumberSeal:
+        return NumberSeal.from_text(self.number_keys)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -118,6 +139,11 @@ def production_problems(settings: Settings) -> list[str]:
             problems.append(f"{variable} is empty or the development default")
         elif len(value) < MIN_KEY_LENGTH:
             problems.append(f"{variable} is shorter than {MIN_KEY_LENGTH} characters")
+    if development_keys().split(":", 1)[1] in settings.number_keys:
+        problems.append(
+            "SWITCHBOARD_NUMBER_KEYS holds the public development key "
+            "(make one with `switchboard privacy new-key`)"
+        )
     if settings.caller_key == settings.secret_key:
         problems.append("SWITCHBOARD_CALLER_KEY must differ from SWITCHBOARD_SECRET_KEY")
     tokens = settings.auth_tokens

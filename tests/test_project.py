@@ -22,6 +22,7 @@ REQUIRED = {
     "SWITCHBOARD_PUBLIC_URL": "https://ivr.example.no",
     "SWITCHBOARD_SECRET_KEY": "secret-for-tests",
     "SWITCHBOARD_CALLER_KEY": "caller-key-for-tests",
+    "SWITCHBOARD_NUMBER_KEYS": "test:a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s",
     "SWITCHBOARD_TWILIO_AUTH_TOKEN": "token-for-tests",
     "SWITCHBOARD_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
     "POSTGRES_PASSWORD": "postgres4tests",

@@ -14,6 +14,7 @@ from switchboard.app import create_app
 from switchboard.db import migrate
 from switchboard.settings import Settings
 from tests.fixtures.agents import config_with_agents, roster_with_pins
+from tests.fixtures.keys import PRODUCTION_NUMBER_KEYS
 
 PUBLIC = "https://ivr.alver.example"
 TOKEN = "test-auth-token"
@@ -65,6 +66,7 @@ def production_settings(tmp_path: Path, redis_url: str, **overrides: object) -> 
         "env": "production",
         "secret_key": "s" * 32,
         "caller_key": "c" * 32,
+        "number_keys": PRODUCTION_NUMBER_KEYS,
     }
     values.update(overrides)
     return make_settings(tmp_path, redis_url, **values)

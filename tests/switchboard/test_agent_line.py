@@ -35,6 +35,7 @@ from tests.fixtures.agents import (
     config_with_agents,
     roster_with_pins,
 )
+from tests.fixtures.keys import PRODUCTION_NUMBER_KEYS
 
 OSLO = ZoneInfo("Europe/Oslo")
 START = datetime(2026, 11, 25, 10, 0, tzinfo=OSLO)  # a Wednesday, the switchboard open
@@ -220,6 +221,7 @@ def production(tmp_path, redis_url) -> Settings:
         twilio_auth_token=TOKEN,
         secret_key="s" * 32,
         caller_key="c" * 32,
+        number_keys=PRODUCTION_NUMBER_KEYS,
     )
 
 

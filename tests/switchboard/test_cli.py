@@ -16,6 +16,7 @@ from switchboard.pins import pin_matches
 from switchboard.settings import DEFAULT_CONFIG
 from tests.fixtures.agents import roster_with_pins, with_agents
 from tests.fixtures.cli import run_cli
+from tests.fixtures.keys import PRODUCTION_NUMBER_KEYS
 
 ALVER = DEFAULT_CONFIG.read_text(encoding="utf-8")
 # Helse og omsorg (departments[2]) opens 08:00-15:30 on Mondays; turn that interval around.
@@ -31,6 +32,7 @@ PRODUCTION = {
     "SWITCHBOARD_PUBLIC_URL": "https://ivr.example.no",
     "SWITCHBOARD_SECRET_KEY": "s" * 32,
     "SWITCHBOARD_CALLER_KEY": "c" * 32,
+    "SWITCHBOARD_NUMBER_KEYS": PRODUCTION_NUMBER_KEYS,
     "SWITCHBOARD_TWILIO_AUTH_TOKEN": "t" * 32,
     "SWITCHBOARD_TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
 }

@@ -9,6 +9,7 @@ import pytest
 
 from switchboard.exposure import exposure_warnings, local_url
 from switchboard.settings import DEV_TWILIO_TOKEN, Settings
+from tests.fixtures.keys import PRODUCTION_NUMBER_KEYS
 
 DEVELOPMENT = Settings(env="development", twilio_auth_token=DEV_TWILIO_TOKEN)
 PRODUCTION = Settings(
@@ -16,6 +17,7 @@ PRODUCTION = Settings(
     public_url="https://ivr.example.no",
     secret_key="a-real-secret-of-at-least-32-chars",
     caller_key="another-real-secret-of-32-or-more",
+    number_keys=PRODUCTION_NUMBER_KEYS,
     twilio_auth_token="a-real-token",
     twilio_account_sid="AC" + "1" * 32,
 )

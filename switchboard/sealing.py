@@ -1,0 +1,121 @@
+"""Sealed phone numbers: AES-256-GCM under a key with an id, so that keys can rotate.
+
+A caller's number travels inside call events from the webhook to the ingest: through the Redis
+Stream (and with it Redis' append-only file) or the local spool. Those places keep bytes long
+after the event is handled, so the number travels sealed, and only the ingest opens it, where a
+number is needed (a pending callback, an SMS not yet sent; docs/privacy.md).
+
+A sealed value is text: `sealed:v1:<key id>:<base64url(nonce | ciphertext | tag)>`. The key id
+says which key opens it; the field's name is bound in as associated data, so a sealed `to`
+cannot be passed off as a sealed `number`.
+
+Keys come from SWITCHBOARD_NUMBER_KEYS: `id:base64url-32-bytes`, comma separated. The first
+seals; all of them open. Rotation: put a new key first, keep the old one after it, run
+`switchboard privacy rekey` (which seals what is still waiting under the new key), then drop
+the old key.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+PREFIX = "sealed:v1:"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class SealError(ValueError):
+    """A sealed value that no configured key opens, or that is not a sealed value at all."""
+
+
+def new_key(key_id: str) -> str:
+    """A fresh key in the settings' format, `id:base64url`."""
+    return f"{key_id}:{_b64(os.urandom(KEY_BYTES))}"
+
+
+def development_keys() -> str:
+    """The public development key: derived from a constant, so `make run` needs no set-up."""
+    return f"dev:{_b64(hashlib.sha256(b'switchboard development number key').digest())}"
+
+
+def parse_keys(text: str) -> dict[str, bytes]:
+    """`id:base64url, ...` as {id: key}, in order; raises ValueError saying what is wrong."""
+    keys: dict[str, bytes] = {}
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        key_id, colon, encoded = item.partition(":")
+        if not colon or not KEY_ID.match(key_id):
+            raise ValueError("each key is `id:base64url`, the id 1-32 of A-Z a-z 0-9 _ -")
+        if key_id in keys:
+            raise ValueError(f"key id {key_id!r} appears twice")
+        try:
+            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        except ValueError:
+            raise ValueError(f"key {key_id!r} is not base64url") from None
+        if len(key) != KEY_BYTES:
+            raise ValueError(f"key {key_id!r} is {len(key)} bytes; AES-256 takes {KEY_BYTES}")
+        keys[key_id] = key
+    if not keys:
+        raise ValueError("no key given")
+    return keys
+
+
+def is_sealed(value: object) -> bool:
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def key_id_of(value: str) -> str:
+    """The id of the key that sealed `value`."""
+    if not is_sealed(value):
+        raise SealError("not a sealed value")
+    return value[len(PREFIX) :].partition(":")[0]
+
+
+@dataclass(frozen=True)
+class NumberSeal:
+    keys: dict[str, bytes]  # the first seals
+
+    @classmethod
+    def from_text(cls, text: str) -> NumberSeal:
+        return cls(parse_keys(text))
+
+    @property
+    def current(self) -> str:
+        return next(iter(self.keys))
+
+    def seal(self, value: str, *, field: str) -> str:
+        nonce = os.urandom(NONCE_BYTES)
+        box = AESGCM(self.keys[self.current]).encrypt(nonce, value.encode(), field.encode())
+        return f"{PREFIX}{self.current}:{_b64(nonce + box)}"
+
+    def open(self, sealed: str, *, field: str) -> str:
+        key_id = key_id_of(sealed)
+        key = self.keys.get(key_id)
+        if key is None:
+            raise SealError(f"sealed under key {key_id!r}, which is not configured")
+        encoded = sealed[len(PREFIX) + len(key_id) + 1 :]
+        try:
+            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], field.encode())
+        except (ValueError, InvalidTag):
+            raise SealError(f"a value sealed under key {key_id!r} does not open") from None
+        return plain.decode()
+
+    def reseal(self, sealed: str, *, field: str) -> str:
+        """The same value under the current key (unchanged when it already is)."""
+        if key_id_of(sealed) == self.current:
+            return sealed
+        return self.seal(self.open(sealed, field=field), field=field)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
