@@ -444,6 +444,7 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     access.register,
     _lazy("switchboard.backup"),
     _lazy("switchboard.number_check"),
+    _lazy("switchboard.privacy"),
 )
 
 
