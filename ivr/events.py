@@ -31,6 +31,13 @@ EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
 
 Scalar = str | int | float | bool | None
 
+# The data fields that hold a raw phone number, per event kind. They travel sealed between the
+# edge and the ingest (switchboard/sealing.py) and are kept out of `call_events.data`.
+NUMBER_FIELDS: dict[str, tuple[str, ...]] = {
+    "callback_requested": ("number",),
+    "sms_requested": ("to",),
+}
+
 
 @dataclass(frozen=True)
 class Event:

@@ -60,6 +60,7 @@ class IngestCounts(Protocol):
     claimed_total: int
     sms_enqueued_total: int
     projection_failures_total: int
+    unopened_numbers_total: int
 
 
 class PurgeCounts(Protocol):
@@ -96,6 +97,12 @@ INGEST: dict[str, MetricSpec] = {
             "counter",
             "Batches whose call records could not be projected (events are kept; the call is "
             "projected again with its next event).",
+        ),
+        _spec(
+            "switchboard_ingest_unopened_numbers",
+            "counter",
+            "Sealed caller numbers no configured key opened (their key was dropped before "
+            "`switchboard privacy rekey`); the event is stored without the number.",
         ),
         _spec(
             "switchboard_ingest_purges",
@@ -135,6 +142,7 @@ class IngestCollector:
             ("switchboard_ingest_claimed", counts.claimed_total),
             ("switchboard_ingest_sms_enqueued", counts.sms_enqueued_total),
             ("switchboard_ingest_projection_failures", counts.projection_failures_total),
+            ("switchboard_ingest_unopened_numbers", counts.unopened_numbers_total),
         ):
             yield CounterMetricFamily(name, INGEST[name].help, value=value)
         if self._purge is not None:

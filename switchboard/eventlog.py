@@ -11,6 +11,10 @@ thread (`start_replayer`), so a host's spool is drained by the processes that wr
 also holds when the worker runs in another container. Every event carries its UUID into the
 stream, so the ingest drops a copy that was both XADDed and replayed.
 
+Caller numbers never reach the stream or the spool in plain: `append` seals every number field
+(`ivr.events.NUMBER_FIELDS`) under the current key first, and only the ingest opens them
+(switchboard/sealing.py, docs/privacy.md). Values already sealed are left alone.
+
 Breaker states:
 
     closed --failure--> open --after breaker_open_seconds--> half_open
@@ -29,6 +33,7 @@ from typing import Literal
 import redis
 
 from ivr.events import Event
+from switchboard.sealing import NumberSeal, development_keys, reseal_fields, seal_numbers
 from switchboard.settings import Settings
 from switchboard.spool import Spool
 
@@ -52,8 +57,11 @@ class EventLog:
         breaker_open_seconds: float,
         clock: Callable[[], float] = time.monotonic,
         maxlen: int = STREAM_MAXLEN,
+        seal: NumberSeal | None = None,
     ) -> None:
         self._redis = redis
+        # None: the public development key (tests and benches); from_settings passes the real one.
+        self.seal = seal or NumberSeal.from_text(development_keys())
         self._stream = stream
         self.spool = spool
         self._open_seconds = breaker_open_seconds
@@ -77,6 +85,7 @@ class EventLog:
             stream=settings.stream,
             spool=Spool(settings.effective_spool_dir),
             breaker_open_seconds=settings.breaker_open_seconds,
+            seal=settings.number_seal,
         )
 
     @property
@@ -89,6 +98,7 @@ class EventLog:
     def append(self, events: Sequence[Event]) -> None:
         if not events:
             return
+        events = [seal_numbers(event, self.seal) for event in events]
         if self._admit():
             try:
                 self._xadd([event.to_fields() for event in events])
@@ -108,6 +118,10 @@ class EventLog:
 
         def push(chunk: list[dict[str, str]]) -> None:
             nonlocal pushed, redis_error
+            # Lines spooled before numbers were sealed get sealed on their way to the stream.
+            chunk = [
+                reseal_fields(fields, self.seal, older_keys=False) or fields for fields in chunk
+            ]
             try:
                 self._xadd(chunk)
             except Exception as exc:

@@ -18,13 +18,17 @@ the old key.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from ivr.events import NUMBER_FIELDS, Event
 
 PREFIX = "sealed:v1:"
 KEY_BYTES = 32
@@ -115,6 +119,85 @@ class NumberSeal:
         if key_id_of(sealed) == self.current:
             return sealed
         return self.seal(self.open(sealed, field=field), field=field)
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def seal_numbers(event: Event, seal: NumberSeal) -> Event:
+    """The event with its number fields (`ivr.events.NUMBER_FIELDS`) sealed under the current
+    key. Values already sealed stay as they are, so a replayed event is never sealed twice."""
+    data = dict(event.data)
+    changed = False
+    for name in NUMBER_FIELDS.get(event.kind, ()):
+        value = data.get(name)
+        if isinstance(value, str) and value and not is_sealed(value):
+            data[name] = seal.seal(value, field=name)
+            changed = True
+    return dataclasses.replace(event, data=data) if changed else event
+
+
+@dataclass(frozen=True)
+class Unopened:
+    """A number field that no configured key opened: which field, and the key that sealed it."""
+
+    field: str
+    key_id: str
+
+
+def open_numbers(event: Event, seal: NumberSeal) -> tuple[Event, list[Unopened]]:
+    """The event with its sealed number fields opened. Plain numbers (written before numbers
+    were sealed) pass as they are; a field that does not open is left out and reported."""
+    data = dict(event.data)
+    unopened: list[Unopened] = []
+    for name in NUMBER_FIELDS.get(event.kind, ()):
+        value = data.get(name)
+        if not is_sealed(value):
+            continue
+        assert isinstance(value, str)  # is_sealed says so
+        try:
+            data[name] = seal.open(value, field=name)
+        except SealError:
+            del data[name]
+            unopened.append(Unopened(field=name, key_id=key_id_of(value)))
+    if data == event.data:
+        return event, unopened
+    return dataclasses.replace(event, data=data), unopened
+
+
+def reseal_fields(
+    fields: dict[str, str], seal: NumberSeal, *, older_keys: bool = True
+) -> dict[str, str] | None:
+    """A stream entry's or spool line's fields with every number under the current key: plain
+    ones sealed and (with `older_keys`) older keys' values re-sealed. None when nothing changes
+    (or the fields are not an event this understands); raises SealError for a value no
+    configured key opens."""
+    numbers = NUMBER_FIELDS.get(fields.get("kind", ""), ())
+    if not numbers:
+        return None
+    try:
+        data = json.loads(fields.get("data") or "{}")
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    changed = False
+    for name in numbers:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        if not is_sealed(value):
+            fresh = seal.seal(value, field=name)
+        elif older_keys:
+            fresh = seal.reseal(value, field=name)
+        else:
+            continue
+        if fresh != value:
+            data[name] = fresh
+            changed = True
+    if not changed:
+        return None
+    return {**fields, "data": json.dumps(data, ensure_ascii=False, sort_keys=True)}
 
 
 def _b64(raw: bytes) -> str:

@@ -142,6 +142,7 @@ def simulated_service(
                     consumer="simulate",
                     caller_key=settings.caller_key,
                     projector=load_projector(config_path, caller_key=settings.caller_key),
+                    seal=settings.number_seal,
                 )
                 ingestor.ensure_group()
                 _drain(ingestor)

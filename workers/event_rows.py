@@ -16,14 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, Insert
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ivr.events import Event
+from ivr.events import NUMBER_FIELDS, Event
 from switchboard.models import Callback, CallEvent, SmsMessage
 from switchboard.pseudonym import caller_pseudonym
 
 log = logging.getLogger(__name__)
-
-# Fields that hold a raw phone number, per event kind: kept out of call_events.data.
-RAW_NUMBER_FIELDS = {"callback_requested": ("number",), "sms_requested": ("to",)}
 
 
 def insert_events(
@@ -64,7 +61,7 @@ def insert_events(
 
 
 def without_numbers(event: Event) -> dict[str, Any]:
-    hidden = RAW_NUMBER_FIELDS.get(event.kind, ())
+    hidden = NUMBER_FIELDS.get(event.kind, ())
     return {key: value for key, value in event.data.items() if key not in hidden}
 
 

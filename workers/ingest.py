@@ -18,6 +18,12 @@ records (`calls`, `transfers`, `queue_visits`, `returns`; workers/records.py), i
 savepoint: should a projection fail, the events are still stored, and the call is projected
 again with its next event (or by `workers.records.rebuild`).
 
+Caller numbers travel sealed (switchboard/sealing.py); `_parse` opens them, so everything after
+it sees plain numbers. Plain numbers from before sealing pass as they are. A number no
+configured key opens (its key was dropped too early) costs only that field: the event is stored
+without it, so a callback request gets no callback row and an SMS request is rejected for want
+of a recipient; the error log names the event and the key, and `unopened_numbers_total` counts.
+
 Acknowledged entries are deleted from the stream (`delete_acked`), so raw numbers do not linger
 in Redis until MAXLEN trimming reaches them. That leaves the SQL commit as the only copy, so the
 consumer commits durably on SQLite too (`ingest_engine`).
@@ -42,6 +48,7 @@ from ivr.events import Event
 from switchboard.db import make_engine
 from switchboard.eventlog import EventLog
 from switchboard.models import SmsMessage
+from switchboard.sealing import NumberSeal, development_keys, open_numbers
 from switchboard.settings import Settings
 from workers.event_rows import insert_events
 from workers.projection import Projector
@@ -88,8 +95,11 @@ class Ingestor:
         delete_acked: bool = True,
         event_log: EventLog | None = None,
         projector: Projector | None = None,
+        seal: NumberSeal | None = None,
     ) -> None:
         self.redis = redis
+        # None: the public development key (tests); from_settings passes the configured keys.
+        self.seal = seal or NumberSeal.from_text(development_keys())
         self.engine = engine
         self.stream = stream
         self.group = group
@@ -109,6 +119,7 @@ class Ingestor:
         self.claimed_total = 0
         self.sms_enqueued_total = 0
         self.projection_failures_total = 0
+        self.unopened_numbers_total = 0
 
     @classmethod
     def from_settings(
@@ -134,6 +145,7 @@ class Ingestor:
             caller_key=settings.caller_key,
             event_log=event_log,
             projector=load_projector(settings.config, caller_key=settings.caller_key),
+            seal=settings.number_seal,
         )
 
     def ensure_group(self) -> None:
@@ -284,6 +296,16 @@ class Ingestor:
             self.malformed_total += 1
             log.error("ingest: skipping malformed entry %s (%s)", entry_id.decode(), exc)
             return None
+        event, unopened = open_numbers(event, self.seal)
+        for field_ in unopened:
+            self.unopened_numbers_total += 1
+            log.error(
+                "ingest: event %s: its %s was sealed under key %r, which is not configured "
+                "(or does not open it); storing the event without it",
+                event.id,
+                field_.field,
+                field_.key_id,
+            )
         return event
 
     # -- writing ---------------------------------------------------------------------------
