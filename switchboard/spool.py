@@ -17,8 +17,10 @@ checks, under that lock, that its descriptor is still `events.jsonl`; the replay
 exclusive lock on the file it just renamed before reading it. So a write either lands in a file
 before the replayer reads it, or notices the rename and goes to the new `events.jsonl`.
 
-Lines hold raw phone numbers (a callback number, an SMS recipient), so files are 0600 in a 0700
-directory and never logged.
+Lines hold phone numbers (a callback number, an SMS recipient), sealed by the event log
+(switchboard/sealing.py) except in files written before numbers were sealed; files are 0600 in
+a 0700 directory and never logged. `switchboard privacy rekey` rewrites the files in place
+under the same locks (switchboard/keyring.py).
 """
 
 from __future__ import annotations
