@@ -26,6 +26,7 @@ from switchboard.models import (
     TransferRecord,
 )
 from switchboard.pseudonym import caller_pseudonym
+from switchboard.sealing import NumberSeal, new_key, seal_numbers
 from switchboard.spool import Spool
 from switchboard.stats import call_stats, queue_stats, transfer_stats
 from tests.fixtures.calls import Call, oslo
@@ -310,3 +311,22 @@ def test_an_event_the_database_refuses_does_not_hold_up_the_rest(
     if engine.dialect.name == "postgresql":  # SQLite does not enforce VARCHAR widths
         assert oversized.id not in ids
         assert ingestor.malformed_total == 1
+
+
+def test_sealed_numbers_are_opened_and_one_no_key_opens_is_counted_not_fatal(
+    ingestor: Ingestor, redis_client: redis.Redis, engine: Engine
+) -> None:
+    opened = seal_numbers(callback_request(number="+4756375012"), ingestor.seal)
+    lost = seal_numbers(sms_request(to="+4791234567"), NumberSeal.from_text(new_key("gone")))
+    append(redis_client, opened, lost, make_event("call_ended"))
+
+    assert ingestor.run_once() == 3
+
+    assert len(stored(engine)) == 3
+    with Session(engine) as session:
+        assert session.scalars(select(Callback.number)).one() == "+4756375012"
+        assert session.scalars(select(SmsMessage.status)).one() == "rejected"
+    assert ingestor.unopened_numbers_total == 1
+    sample = ingest_registry(ingestor).get_sample_value
+    assert sample("switchboard_ingest_unopened_numbers_total") == 1
+    assert pending(redis_client) == 0
