@@ -22,6 +22,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -191,19 +192,30 @@ def rekey_stream(connection: redis.Redis, stream: str, seal: NumberSeal) -> Rese
 
 
 def rekey_spool(directory: Path, seal: NumberSeal) -> Resealed:
-    """Re-seal every spool file in `directory` (see switchboard/spool.py for its format)."""
+    """Re-seal every spool file in `directory` (see switchboard/spool.py for its format).
+
+    `events.jsonl` is first renamed to a `replaying-` file, as the replayer does, so appenders
+    move on to a new one; `replaying-` files are only ever deleted (by the replayer, under the
+    exclusive lock this takes too), never renamed, so replacing one cannot race a rename."""
     counts = Resealed()
     if not directory.is_dir():
         return counts
-    for path in [directory / CURRENT, *sorted(directory.glob(f"{REPLAYING_PREFIX}*.jsonl"))]:
+    current = directory / CURRENT
+    try:
+        if current.stat().st_size:
+            name = f"{REPLAYING_PREFIX}{time.time_ns():020d}-{os.getpid()}.jsonl"
+            os.rename(current, directory / name)
+    except FileNotFoundError:
+        pass  # nothing spooled, or the replayer took it just now
+    for path in sorted(directory.glob(f"{REPLAYING_PREFIX}*.jsonl")):
         _rekey_file(path, seal, counts)
     return counts
 
 
 def _rekey_file(path: Path, seal: NumberSeal, counts: Resealed) -> None:
-    """Rewrite one spool file atomically under its exclusive lock: appenders (shared lock) and
-    the replayer (exclusive lock) wait, then notice that the path holds a new file (an appender
-    reopens it; the replayer leaves it for its next round)."""
+    """Rewrite one spool file atomically under its exclusive lock: appenders that opened it
+    before it was renamed (shared lock) finish first; a replayer waiting for the lock then
+    finds the old file deleted and leaves the new one for its next round."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:

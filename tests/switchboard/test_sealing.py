@@ -226,17 +226,13 @@ def test_rekey_moves_the_stream_and_the_spool_to_the_new_key_and_the_ingest_open
     log.spool.append([seal_numbers(requests[4], before.number_seal)])  # a replaying file + current
     log.spool.append([requests[5]])  # plain, from before numbers were sealed
 
-    result = run_cli(
-        "privacy",
-        "rekey",
-        cwd=tmp_path,
-        env={
-            "SWITCHBOARD_DATABASE_URL": before.sqlalchemy_url,
-            "SWITCHBOARD_REDIS_URL": redis_url,
-            "SWITCHBOARD_VAR_DIR": str(tmp_path),
-            "SWITCHBOARD_NUMBER_KEYS": f"{NEW},{OLD}",
-        },
-    )
+    env = {
+        "SWITCHBOARD_DATABASE_URL": before.sqlalchemy_url,
+        "SWITCHBOARD_REDIS_URL": redis_url,
+        "SWITCHBOARD_VAR_DIR": str(tmp_path),
+        "SWITCHBOARD_NUMBER_KEYS": f"{NEW},{OLD}",
+    }
+    result = run_cli("privacy", "rekey", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "4 events re-sealed" in result.stdout
     assert "2 entries re-sealed" in result.stdout
@@ -249,11 +245,16 @@ def test_rekey_moves_the_stream_and_the_spool_to_the_new_key_and_the_ingest_open
     ]
     assert stream_keys == ["new", "new"]
     files = sorted(before.effective_spool_dir.glob("*"))
-    assert len(files) == 2
+    assert [path.name.startswith("replaying-") for path in files] == [True, True]
     for path in files:
         assert path.stat().st_mode & 0o777 == 0o600
         for line in path.read_bytes().splitlines():
             assert key_id_of(json.loads(json.loads(line)["data"])["number"]) == "new"
+
+    again = run_cli("privacy", "rekey", cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "0 events re-sealed" in again.stdout
+    assert "0 entries re-sealed" in again.stdout
 
     after = make_settings(tmp_path, redis_url, number_keys=NEW)
     assert EventLog.from_settings(after, redis=redis_client).replay_spool() == 4
@@ -262,7 +263,7 @@ def test_rekey_moves_the_stream_and_the_spool_to_the_new_key_and_the_ingest_open
     assert _callback_numbers(after) == sorted(numbers)
     engine = make_engine(after.sqlalchemy_url)
     try:
-        (row,) = audit.entries(engine, action="key_rotation")
+        row = audit.entries(engine, action="key_rotation")[-1]  # newest first: the first run
     finally:
         engine.dispose()
     assert row.actor.startswith("cli:")
