@@ -4,7 +4,8 @@
 when the agent has called the citizen back. The raw number is shown here because the agent
 has to dial it; it is the one place outside the callbacks table where it appears, so every
 response that carries numbers writes one `number_read` audit row per number shown (actor: the
-API token's name; subject: the caller's pseudonym), in the same transaction as the read.
+API token's name; subject: the pseudonym of the number shown, which is the caller's own unless
+they keyed in another), in the same transaction as the read.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from switchboard.access import Principal
 from switchboard.deps import AgentDep, ServicesDep
 from switchboard.errors import COMMON_ERRORS, api_error, error_response
 from switchboard.models import Callback
+from switchboard.pseudonym import caller_pseudonym
 
 ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
@@ -51,15 +53,17 @@ def _public(row: Callback) -> CallbackPublic:
     return CallbackPublic.model_validate(row, from_attributes=True)
 
 
-def _audit_reads(session: Session, who: Principal, rows: list[Callback]) -> None:
-    """One `number_read` row per callback whose number the response shows."""
+def _audit_reads(session: Session, who: Principal, rows: list[Callback], *, key: str) -> None:
+    """One `number_read` row per callback whose number the response shows. The subject is the
+    shown number's pseudonym, so that a request about a number keyed in from another phone
+    finds these reads too; for a caller's own number it is `callbacks.caller`."""
     for row in rows:
         if row.number:
             audit.record(
                 session,
                 actor=who.name,
                 action="number_read",
-                subject=row.caller,
+                subject=caller_pseudonym(row.number, key=key),
                 callback_id=row.id,
             )
 
@@ -78,7 +82,7 @@ def list_callbacks(
     )
     with Session(services.engine) as session, session.begin():
         rows = list(session.scalars(query))
-        _audit_reads(session, agent, rows)
+        _audit_reads(session, agent, rows, key=services.settings.caller_key)
         return [_public(row) for row in rows]
 
 
@@ -110,5 +114,5 @@ def update_callback(
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             raise api_error(409, "callback_not_pending", f"callback {callback_id} is {row.status}")
         session.refresh(row)
-        _audit_reads(session, agent, [row])
+        _audit_reads(session, agent, [row], key=services.settings.caller_key)
         return _public(row)
