@@ -70,7 +70,9 @@ def register_privacy(commands: Subparsers) -> None:
         metavar="DATE",
         help="up to this time, or to the end of this date (local)",
     )
-    audit_parser.add_argument("--limit", type=int, default=1000, help="at most this many rows")
+    audit_parser.add_argument(
+        "--limit", type=_positive, default=1000, help="at most this many rows (1000)"
+    )
     audit_parser.add_argument("--csv", action="store_true", help="CSV to stdout")
     audit_parser.set_defaults(handler=_audit)
 
@@ -295,6 +297,16 @@ def _until(text: str) -> datetime:
     except ValueError:
         return _instant(text)
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=LOCAL)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return value
 
 
 def _say(text: str) -> None:
