@@ -125,6 +125,9 @@ class Context:
     # Whether `pin` (the keys an agent pressed) matches `pin_hash` (from the roster). The flow
     # stays free of crypto libraries: the app injects the argon2 check (switchboard/pins.py).
     pin_matches: Callable[[str, str], bool] = no_pin_matches
+    # Days a callback's number is kept after the callback (settings.retain_callback_days):
+    # the caller is told when asking for one.
+    retain_callback_days: int = 7
 
     def url(self, path: str, turn: Turn | None = None, **params: str | int) -> str:
         """An absolute URL for Twilio, carrying the language and the next step counter."""

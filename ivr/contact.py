@@ -12,7 +12,7 @@ from twilio.twiml.voice_response import Gather
 from ivr.call import Context, Reply, Turn
 from ivr.config import SWITCHBOARD
 from ivr.phone import is_norwegian_mobile, last_digits, parse_keyed_number, spoken_digits
-from ivr.phrases import describe_instant
+from ivr.phrases import describe_days, describe_instant
 from ivr.prompts import say
 
 MAX_NUMBER_ATTEMPTS = 2
@@ -60,7 +60,8 @@ def _when(ctx: Context, turn: Turn) -> tuple[str, str | None]:
 
 
 def confirm_callback(ctx: Context, turn: Turn, reply: Reply, *, number: str) -> None:
-    """Record the callback request, confirm it with the number's last digits, hang up."""
+    """Record the callback request, confirm it with the number's last digits, say how long the
+    number is kept (`Context.retain_callback_days`), hang up."""
     when, due_at = _when(ctx, turn)
     reply.events.append(
         ctx.event(
@@ -74,8 +75,13 @@ def confirm_callback(ctx: Context, turn: Turn, reply: Reply, *, number: str) -> 
             caller=turn.caller_id,
         )
     )
-    text = say("callback_confirmed", turn.language, digits=last_digits(number), when=when)
-    ctx.speak(reply.twiml, text, turn.language)
+    lang = turn.language
+    days = describe_days(ctx.retain_callback_days, language=lang)
+    retention = say("callback_retention", lang, days=days)
+    text = say(
+        "callback_confirmed", lang, digits=last_digits(number), when=when, retention=retention
+    )
+    ctx.speak(reply.twiml, text, lang)
     reply.twiml.hangup()
 
 

@@ -145,3 +145,36 @@ def describe_weekly(hours: WeeklyHours, *, language: Language) -> str:
         for days in sorted(groups.values())
     ]
     return _join(parts, language)
+
+
+# Counts up to twelve are spoken as words: the nb-NO voice reads "7" the Bokmål way.
+_SMALL_NUMBERS: dict[Language, tuple[str, ...]] = {
+    "nn": ("ein", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni", "ti", "elleve", "tolv"),
+    "nb": ("én", "to", "tre", "fire", "fem", "seks", "sju", "åtte", "ni", "ti", "elleve", "tolv"),
+    "en": (
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+    ),
+}
+_DAY_WORDS: dict[Language, tuple[str, str]] = {
+    "nn": ("dag", "dagar"),
+    "nb": ("dag", "dager"),
+    "en": ("day", "days"),
+}
+
+
+def describe_days(count: int, *, language: Language) -> str:
+    """ "sju dagar", "ein dag", "30 dagar": words up to twelve, digits beyond."""
+    one, many = _DAY_WORDS[language]
+    amount = _SMALL_NUMBERS[language][count - 1] if 1 <= count <= 12 else str(count)
+    return f"{amount} {one if count == 1 else many}"

@@ -204,16 +204,21 @@ _PROMPTS: dict[str, dict[Language, str]] = {
     "callback_confirmed": {
         "nn": (
             "Takk. Vi ringjer deg opp på nummeret som sluttar på {digits}, {when}. "
-            "Du kan leggje på no."
+            "{retention} Du kan leggje på no."
         ),
         "nb": (
             "Takk. Vi ringer deg opp på nummeret som slutter på {digits}, {when}. "
-            "Du kan legge på nå."
+            "{retention} Du kan legge på nå."
         ),
         "en": (
             "Thank you. We will call you back on the number ending in {digits}, {when}. "
-            "You can hang up now."
+            "{retention} You can hang up now."
         ),
+    },
+    "callback_retention": {
+        "nn": "Vi lagrar nummeret ditt til vi har ringt deg, og slettar det {days} etter.",
+        "nb": "Vi lagrer nummeret ditt til vi har ringt deg, og sletter det {days} etter.",
+        "en": "We keep your number until we have called you, and delete it {days} after that.",
     },
     "callback_when_free": {
         "nn": "så snart ein medarbeidar er ledig",

@@ -87,6 +87,7 @@ def create_app(
             hours=Hours(config),
             public_url=settings.public_url,
             pin_matches=pin_matches,
+            retain_callback_days=settings.retain_callback_days,
         ),
         events=events,
         live=LiveState(

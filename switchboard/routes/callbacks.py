@@ -2,7 +2,10 @@
 
 `done_at - requested_at` is the "time until done" in the statistics, so a callback is marked
 when the agent has called the citizen back. The raw number is shown here because the agent
-has to dial it; it is the one place outside the callbacks table where it appears.
+has to dial it; it is the one place outside the callbacks table where it appears, so every
+response that carries numbers writes one `number_read` audit row per number shown (actor: the
+API token's name; subject: the pseudonym of the number shown, which is the caller's own unless
+they keyed in another), in the same transaction as the read.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from switchboard import audit
+from switchboard.access import Principal
 from switchboard.deps import AgentDep, ServicesDep
 from switchboard.errors import COMMON_ERRORS, api_error, error_response
 from switchboard.models import Callback
+from switchboard.pseudonym import caller_pseudonym
 
 ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
@@ -47,10 +53,25 @@ def _public(row: Callback) -> CallbackPublic:
     return CallbackPublic.model_validate(row, from_attributes=True)
 
 
+def _audit_reads(session: Session, who: Principal, rows: list[Callback], *, key: str) -> None:
+    """One `number_read` row per callback whose number the response shows. The subject is the
+    shown number's pseudonym, so that a request about a number keyed in from another phone
+    finds these reads too; for a caller's own number it is `callbacks.caller`."""
+    for row in rows:
+        if row.number:
+            audit.record(
+                session,
+                actor=who.name,
+                action="number_read",
+                subject=caller_pseudonym(row.number, key=key),
+                callback_id=row.id,
+            )
+
+
 @router.get("", response_model=list[CallbackPublic])
 def list_callbacks(
     services: ServicesDep,
-    _agent: AgentDep,
+    agent: AgentDep,
     status: Literal["pending", "done", "cancelled"] = "pending",
 ) -> list[CallbackPublic]:
     """Callbacks by status; pending ones with the earliest due first (null = now)."""
@@ -59,8 +80,10 @@ def list_callbacks(
         .where(Callback.status == status)
         .order_by(Callback.due_at.is_not(None), Callback.due_at, Callback.requested_at)
     )
-    with Session(services.engine) as session:
-        return [_public(row) for row in session.scalars(query)]
+    with Session(services.engine) as session, session.begin():
+        rows = list(session.scalars(query))
+        _audit_reads(session, agent, rows, key=services.settings.caller_key)
+        return [_public(row) for row in rows]
 
 
 @router.post(
@@ -75,7 +98,7 @@ def update_callback(
     callback_id: Annotated[int, Path(ge=1, le=ID_MAX, description="the callback's id")],
     change: CallbackUpdate,
     services: ServicesDep,
-    _agent: AgentDep,
+    agent: AgentDep,
 ) -> CallbackPublic:
     """Mark a pending callback done or cancelled; it cannot be changed after that."""
     with Session(services.engine) as session, session.begin():
@@ -91,4 +114,5 @@ def update_callback(
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             raise api_error(409, "callback_not_pending", f"callback {callback_id} is {row.status}")
         session.refresh(row)
+        _audit_reads(session, agent, [row], key=services.settings.caller_key)
         return _public(row)

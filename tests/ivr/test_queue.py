@@ -8,6 +8,7 @@ from flowkit import MOBILE, assert_snapshot, make_context, make_turn, spoken
 from ivr import contact, queue
 from ivr.call import LiveView, QueueJoin, QueueLeave, SetLeaveReason
 from ivr.fallback import error_reply, fallback_twiml
+from ivr.phrases import describe_days
 
 VISIT = "CA" + "1" * 32 + ".3"
 
@@ -153,3 +154,28 @@ def test_error_reply_queues_when_open_and_gives_closed_path_when_closed(ctx):
     closed_xml, _ = error_reply(ctx, make_turn("2026-11-25T20:00"))
     assert "<Enqueue" not in closed_xml
     assert "113" in closed_xml
+
+
+def test_the_caller_hears_how_long_the_number_is_kept(alver):
+    turn = make_turn("2026-11-25T11:00", Digits="1")
+    reply = queue.choice(make_context(alver), turn, queue="main", visit=VISIT)
+    assert (
+        "så snart ein medarbeidar er ledig. Vi lagrar nummeret ditt til vi har ringt deg, "
+        "og slettar det sju dagar etter. Du kan leggje på no." in spoken(reply)
+    )
+    longer = make_context(alver, retain_callback_days=30)
+    reply = queue.choice(longer, turn, queue="main", visit=VISIT)
+    assert "og slettar det 30 dagar etter." in spoken(reply)
+
+
+@pytest.mark.parametrize(
+    ("days", "language", "said"),
+    [
+        (1, "nn", "ein dag"),
+        (7, "nb", "sju dager"),
+        (12, "en", "twelve days"),
+        (14, "nn", "14 dagar"),
+    ],
+)
+def test_retention_days_are_spoken_as_words_up_to_twelve(days, language, said):
+    assert describe_days(days, language=language) == said

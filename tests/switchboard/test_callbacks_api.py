@@ -10,8 +10,10 @@ import pytest
 from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
+from switchboard.audit import entries
 from switchboard.calltrial import simulator_for
 from switchboard.db import make_engine
+from switchboard.pseudonym import caller_pseudonym
 from switchboard.simulator import press
 from switchboard.stats import callback_stats
 from workers.ingest import Ingestor
@@ -69,3 +71,26 @@ def test_unknown_callback_and_bad_status_are_clear_errors(service):
     client = service[0]
     assert client.post("/api/callbacks/999", json={"status": "done"}).status_code == 404
     assert client.post("/api/callbacks/1", json={"status": "maybe"}).status_code == 422
+
+
+def test_every_number_shown_is_audited_with_the_token_name(service):
+    client, settings, _config, _redis = service
+    _ask_for_callbacks(service, "+4791234567", "+4741234567")
+    engine = make_engine(settings.sqlalchemy_url)
+    assert entries(engine, action="number_read") == []
+    pending = client.get("/api/callbacks").json()
+    reads = entries(engine, action="number_read")
+    assert {(e.actor, e.subject, e.detail["callback_id"]) for e in reads} == {
+        ("test agent", caller_pseudonym(row["number"], key=settings.caller_key), row["id"])
+        for row in pending
+    }
+    client.post(f"/api/callbacks/{pending[0]['id']}", json={"status": "done"})
+    latest = entries(engine, action="number_read")[0]
+    assert latest.detail == {"callback_id": pending[0]["id"]}
+    assert len(entries(engine, action="number_read")) == 3
+    # A refused change shows no number and writes nothing; an empty list reads none.
+    refused = client.post(f"/api/callbacks/{pending[0]['id']}", json={"status": "done"})
+    assert refused.status_code == 409
+    assert client.get("/api/callbacks?status=cancelled").json() == []
+    assert len(entries(engine, action="number_read")) == 3
+    engine.dispose()
