@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         try:
             parse_keys(value)
         except ValueError as exc:
-            raise ValueError(f"SWITCHBOARD_NUMBER_KEYS: {exc}") from None
+            raise ValueError(str(exc)) from None  # the CLI names the variable
         return value
 
     @model_validator(mode="after")
