@@ -24,10 +24,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, case, exists, func, select
 from sqlalchemy.sql import ColumnElement
 
+from ivr.vocabulary import (
+    AFTER_HOURS_RESULTS,
+    ENDED_CALL_OUTCOMES,
+    INITIATORS,
+    RETURN_KINDS,
+    TRANSFER_OUTCOMES,
+)
 from switchboard.figures import QueueFigures, TransferFigures
 from switchboard.models import Callback, CallRecord, QueueVisit, SmsMessage, TransferRecord
 from switchboard.stats import (
-    AFTER_HOURS_RESULTS,
     after_hours_stats,
     call_stats,
     callback_stats,
@@ -37,7 +43,6 @@ from switchboard.stats import (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-OUTCOMES = ("transferred", "answered", "callback", "sms", "abandoned", "ivr", "unresolved")
 QUEUES = ("main", "returns")
 # QueueFigures field -> `result` label; `waiting` is left out (it shrinks).
 VISIT_RESULTS = {
@@ -49,9 +54,8 @@ VISIT_RESULTS = {
     "redirected": "redirected",
     "errors": "error",
 }
-INITIATORS = ("ivr", "agent")
-TRANSFER_OUTCOMES = ("connected", "no_answer", "busy", "failed", "declined", "caller_hung_up")
-RETURN_KINDS = {"bounces": "bounce", "hand_backs": "hand_back", "recalls": "recall"}
+# TransferFigures field -> `kind` label
+RETURN_KIND_FIGURES = {f"{kind}s": kind for kind in RETURN_KINDS}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FOREVER = datetime(2200, 1, 1, tzinfo=UTC)  # records of a simulated future are still counted
 Labels = tuple[tuple[str, str], ...]
@@ -208,12 +212,12 @@ def calls_by_weekday_hour(connection: Connection, *, since_day: Any) -> dict[tup
 def _zeros(numbers: Numbers, *, departments: Sequence[str], wait_bounds: Sequence[float]) -> None:
     """Every known label set starts at 0, so that rate() and the dashboards see a series (and
     a wallboard shows 0, not "no data") before the first call of its kind."""
-    for outcome in OUTCOMES:
-        numbers.put("switchboard_call_outcomes", 0, outcome=outcome)
-    for outcome in (*OUTCOMES, "in_progress"):
-        numbers.put("switchboard_today_calls", 0, outcome=outcome)
-    for result in AFTER_HOURS_RESULTS:
-        numbers.put("switchboard_calls_closed", 0, result=result)
+    for ending in ENDED_CALL_OUTCOMES:
+        numbers.put("switchboard_call_outcomes", 0, outcome=ending)
+    for ending in (*ENDED_CALL_OUTCOMES, "in_progress"):
+        numbers.put("switchboard_today_calls", 0, outcome=ending)
+    for got in AFTER_HOURS_RESULTS:
+        numbers.put("switchboard_calls_closed", 0, result=got)
     empty = Histogram(buckets=[(bound, 0) for bound in (*wait_bounds, float("inf"))], total=0.0)
     for queue in QUEUES:
         numbers.put("switchboard_queue_oldest_wait_seconds", 0.0, queue=queue)
@@ -236,7 +240,7 @@ def _zeros(numbers: Numbers, *, departments: Sequence[str], wait_bounds: Sequenc
                     initiator=initiator,
                     outcome=outcome,
                 )
-            for kind in RETURN_KINDS.values():
+            for kind in RETURN_KINDS:
                 numbers.put(
                     "switchboard_returns", 0, department=department, kind=kind, initiator=initiator
                 )
@@ -257,8 +261,8 @@ def read_totals(
         if outcome != "in_progress":  # it shrinks: a gauge (read_current)
             numbers.add("switchboard_call_outcomes", n, outcome=outcome)
     closed = after_hours_stats(connection, start=start, end=end).total
-    for result in AFTER_HOURS_RESULTS:
-        numbers.add("switchboard_calls_closed", getattr(closed, result), result=result)
+    for got in AFTER_HOURS_RESULTS:
+        numbers.add("switchboard_calls_closed", getattr(closed, got), result=got)
     for queue in QUEUES:
         visits: QueueFigures = queue_stats(connection, start=start, end=end, queue=queue).total
         for name, result in VISIT_RESULTS.items():
@@ -283,7 +287,7 @@ def read_totals(
                 numbers.add(
                     "switchboard_transfers", getattr(figures, outcome), outcome=outcome, **labels
                 )
-            for name, kind in RETURN_KINDS.items():
+            for name, kind in RETURN_KIND_FIGURES.items():
                 numbers.add("switchboard_returns", getattr(figures, name), kind=kind, **labels)
     callbacks = callback_stats(connection, start=start, end=end).total
     numbers.add("switchboard_callbacks_requested", callbacks.requested)

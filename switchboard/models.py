@@ -33,6 +33,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from ivr.vocabulary import INITIATORS, RETURN_KINDS, RETURN_REASONS
+
 # Explicit constraint names, so that migrations can drop or alter them on both dialects.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -164,15 +166,6 @@ class AuditEntry(Base):
 # by them in SQL.
 
 CALL_STATES = ("active", "ended", "unresolved")
-INITIATORS = ("ivr", "agent")
-RETURN_KINDS = ("bounce", "hand_back", "recall")
-RETURN_REASONS = (
-    "wrong_department",
-    "no_answer",
-    "department_closed",
-    "wanted_switchboard",
-    "other",
-)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:

@@ -30,8 +30,13 @@ from typing import Any
 from ivr.config import Config
 from ivr.events import Event
 from ivr.hours import Hours
+from ivr.vocabulary import (
+    INITIATORS,
+    NOT_BOUNCE_OUTCOMES,
+    RECALL_WINDOW,
+    TRANSFER_OUTCOMES,
+)
 from workers.returns import (
-    DEFAULT_RECALL_WINDOW,
     CallFacts,
     ReturnRow,
     TransferFacts,
@@ -46,8 +51,6 @@ from workers.visits import (
     text_value,
 )
 
-OUTCOMES = frozenset({"connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"})
-NOT_BOUNCES = frozenset({"connected", "caller_hung_up"})
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 # A reconciliation sweep that gave up on a call ends it with this status; Twilio's end wins.
 UNRESOLVED = "unresolved"
@@ -134,7 +137,7 @@ class Projector:
         self,
         config: Config,
         *,
-        recall_window: timedelta = DEFAULT_RECALL_WINDOW,
+        recall_window: timedelta = RECALL_WINDOW,
         unidentified: Iterable[str] = (),
     ) -> None:
         self.zone = config.zone
@@ -242,9 +245,9 @@ class Projector:
             initiator = source.data.get("initiator") if source else None
             data = result.data if result else {}
             outcome = text_value(data.get("outcome"))
-            outcome = outcome if outcome in OUTCOMES else None
+            outcome = outcome if outcome in TRANSFER_OUTCOMES else None
             redirected = data.get("redirected") is True
-            bounce = outcome is not None and outcome not in NOT_BOUNCES and not redirected
+            bounce = outcome is not None and outcome not in NOT_BOUNCE_OUTCOMES and not redirected
             accepted = next((e.at for e in group if e.kind == "whisper_accepted"), None)
             started_at = start.at if start else group[0].at
             bridged = data.get("bridged")
@@ -255,7 +258,7 @@ class Projector:
                     call_sid=call_sid,
                     caller=caller,
                     department=department,
-                    initiator=initiator if initiator in ("ivr", "agent") else "ivr",
+                    initiator=initiator if initiator in INITIATORS else "ivr",
                     started_at=started_at,
                     whisper_accepted_at=accepted,
                     outcome=outcome,
