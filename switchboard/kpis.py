@@ -4,7 +4,9 @@ The counts come from the statistics module (`switchboard.stats`, the same functi
 `/api/stats`) over the call records (`calls`, `transfers`, `queue_visits`, `returns`), so a
 number in Prometheus and the same number in the statistics API cannot disagree. What the
 statistics do not group the way a metric needs (calls by outcome, waits as a histogram, the
-longest wait now, weekday x hour) is a plain aggregate query here, on the same tables.
+longest wait now, weekday x hour) is a plain aggregate query here, on the same tables. A call's
+outcome is the projection's column `calls.outcome` (workers/projection.py), which `/api/stats`
+counts too; its values are `ivr.vocabulary.CALL_OUTCOMES`.
 
 `read_totals` gives the counters for the records of a window; windows add up, so the exporter
 sums old records once in a while and recent ones at every scrape. Over all windows the totals
@@ -21,8 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, case, exists, func, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Connection, case, func, select
 
 from ivr.vocabulary import (
     AFTER_HOURS_RESULTS,
@@ -32,7 +33,7 @@ from ivr.vocabulary import (
     TRANSFER_OUTCOMES,
 )
 from switchboard.figures import QueueFigures, TransferFigures
-from switchboard.models import Callback, CallRecord, QueueVisit, SmsMessage, TransferRecord
+from switchboard.models import Callback, CallRecord, QueueVisit
 from switchboard.stats import (
     after_hours_stats,
     call_stats,
@@ -121,31 +122,9 @@ def local_midnight(now: datetime, zone: ZoneInfo) -> datetime:
 # --- what the statistics do not group this way ------------------------------------------------
 
 
-def _call_outcome() -> ColumnElement[str]:
-    """The first that applies, for a call that has ended (see the module's metric help)."""
-    c = CallRecord
-    connected = exists().where(
-        TransferRecord.call_sid == c.call_sid, TransferRecord.outcome == "connected"
-    )
-    visit = QueueVisit
-
-    def visited(ended: str) -> ColumnElement[bool]:
-        return exists().where(visit.call_sid == c.call_sid, visit.ended == ended)
-
-    return case(
-        (c.state == "active", "in_progress"),
-        (c.state == "unresolved", "unresolved"),
-        (connected, "transferred"),
-        (visited("answered"), "answered"),
-        (exists().where(Callback.call_sid == c.call_sid), "callback"),
-        (exists().where(SmsMessage.call_sid == c.call_sid), "sms"),
-        (visited("abandoned"), "abandoned"),
-        else_="ivr",
-    )
-
-
 def calls_by_outcome(connection: Connection, *, start: datetime, end: datetime) -> dict[str, int]:
-    outcome = _call_outcome().label("outcome")
+    """Calls started in `[start, end)` by their outcome (the projection's `calls.outcome`)."""
+    outcome = CallRecord.outcome
     query = (
         select(outcome, func.count())
         .where(CallRecord.started_at >= start, CallRecord.started_at < end)

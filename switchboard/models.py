@@ -33,7 +33,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from ivr.vocabulary import INITIATORS, RETURN_KINDS, RETURN_REASONS
+from ivr.vocabulary import CALL_OUTCOMES, INITIATORS, RETURN_KINDS, RETURN_REASONS
 
 # Explicit constraint names, so that migrations can drop or alter them on both dialects.
 NAMING_CONVENTION = {
@@ -187,6 +187,7 @@ class CallRecord(LocalBuckets, Base):
     __tablename__ = "calls"
     __table_args__ = (
         CheckConstraint(_one_of("state", CALL_STATES), name="state"),
+        CheckConstraint(_one_of("outcome", CALL_OUTCOMES), name="outcome"),
         Index(None, "caller", "started_at"),
     )
 
@@ -198,6 +199,9 @@ class CallRecord(LocalBuckets, Base):
     status: Mapped[str | None] = mapped_column(String(16))
     # active -> ended | unresolved, never back (see workers/records.py).
     state: Mapped[str] = mapped_column(String(16))
+    # What the call came to, the first that applies (workers/projection.py `call_outcome`);
+    # in_progress while `state` is active.
+    outcome: Mapped[str] = mapped_column(String(16))
     # Whether the switchboard line was open when the call came in; None if call_started is lost.
     switchboard_open: Mapped[bool | None] = mapped_column(Boolean)
     # For after-hours calls, what they got: department, on_call, callback, sms, queue, hung_up.

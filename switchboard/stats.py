@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, case, exists, fu
 
 from ivr.vocabulary import (
     AFTER_HOURS_RESULTS,
+    ENDED_CALL_OUTCOMES,
     RETURN_KINDS,
     SERVICE_LEVEL_SECONDS,
     SHORT_ABANDON_SECONDS,
@@ -98,10 +99,14 @@ def call_stats(
     columns = {
         "calls": func.count(),
         "after_hours": _count(c.switchboard_open.is_(False)),
-        "in_progress": _count(c.state == "active"),
+        "in_progress": _count(c.outcome == "in_progress"),
         "priority": _count(c.priority.is_(True)),
         "ivr_seconds": func.avg(c.ivr_seconds),
     }
+    # The projection's outcome column (workers/projection.py), which the exporter counts too.
+    columns.update(
+        (f"outcome_{ending}", _count(c.outcome == ending)) for ending in ENDED_CALL_OUTCOMES
+    )
     return _section(
         connection,
         make=lambda values, _key: CallFigures(**values),

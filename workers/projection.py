@@ -16,6 +16,8 @@ Rules worth knowing (docs/events.md):
   hang-up in the queue without an answer is `abandoned`; a visit with neither a `queue_left`
   nor an answer in a call that has ended never joined the queue (`not_joined`: the caller hung
   up during the prompt before the Enqueue), and is no queue visit.
+- A call's outcome (`calls.outcome`, which the exporter and `/api/stats` count) is the first
+  that applies in `call_outcome`; a callback or SMS counts from the caller's request.
 - A call's state moves forward only: `active`, then `ended` (a final status callback) or
   `unresolved` (a reconciliation sweep gave up on it; Twilio's own end still wins later).
 """
@@ -35,6 +37,7 @@ from ivr.vocabulary import (
     NOT_BOUNCE_OUTCOMES,
     RECALL_WINDOW,
     TRANSFER_OUTCOMES,
+    CallOutcome,
 )
 from workers.returns import (
     CallFacts,
@@ -65,6 +68,7 @@ class CallRow:
     ended_at: datetime | None
     status: str | None
     state: str
+    outcome: CallOutcome
     switchboard_open: bool | None
     after_hours_result: str | None
     ivr_seconds: float | None
@@ -200,6 +204,7 @@ class Projector:
             ended_at=end.at if end else None,
             status=text_value(end.data.get("status")) if end else None,
             state=state,
+            outcome=call_outcome(state, of, transfers=transfers, visits=visits),
             switchboard_open=switchboard_open if isinstance(switchboard_open, bool) else None,
             after_hours_result=(
                 _after_hours_result(of, ended=end is not None, queued=bool(queued))
@@ -304,6 +309,35 @@ def _by_kind(ordered: Sequence[Event]) -> dict[str, list[Event]]:
     for event in ordered:
         of.setdefault(event.kind, []).append(event)
     return of
+
+
+def call_outcome(
+    state: str,
+    of: dict[str, list[Event]],
+    *,
+    transfers: Sequence[TransferRow],
+    visits: Sequence[VisitRow],
+) -> CallOutcome:
+    """What the call came to: the first that applies (ivr/vocabulary.py `CallOutcome`).
+
+    A callback or an SMS counts when the caller asked for one (its `callback_requested` or
+    `sms_requested` event), whatever became of it afterwards.
+    """
+    if state == "active":
+        return "in_progress"
+    if state == UNRESOLVED:
+        return "unresolved"
+    if any(t.outcome == "connected" for t in transfers):
+        return "transferred"
+    if any(v.ended == "answered" for v in visits):
+        return "answered"
+    if of.get("callback_requested"):
+        return "callback"
+    if of.get("sms_requested"):
+        return "sms"
+    if any(v.ended == "abandoned" for v in visits):
+        return "abandoned"
+    return "ivr"
 
 
 def _after_hours_result(of: dict[str, list[Event]], *, ended: bool, queued: bool) -> str | None:
