@@ -59,6 +59,7 @@ def fill(engine: Engine, *, calls_per_day: int, days: int = 365, seed: int = 4) 
                 "ended_at": started + timedelta(seconds=120),
                 "status": "completed",
                 "state": "ended",
+                "outcome": "ivr",  # set below from the transfer or visit, as the projection would
                 "switchboard_open": rng.random() < 0.85,
                 "after_hours_result": None,
                 "ivr_seconds": 20.0,
@@ -86,6 +87,8 @@ def fill(engine: Engine, *, calls_per_day: int, days: int = 365, seed: int = 4) 
                     **_buckets(started),
                 }
             )
+            if outcome == "connected":
+                calls[-1]["outcome"] = "transferred"
             if outcome != "connected" or rng.random() < 0.1:
                 returns.append(
                     {
@@ -101,6 +104,8 @@ def fill(engine: Engine, *, calls_per_day: int, days: int = 365, seed: int = 4) 
                 )
         else:
             wait = rng.expovariate(1 / 30)
+            ended = "answered" if rng.random() < 0.9 else "abandoned"
+            calls[-1]["outcome"] = ended
             visits.append(
                 {
                     "visit_id": f"{sid}.1",
@@ -108,7 +113,7 @@ def fill(engine: Engine, *, calls_per_day: int, days: int = 365, seed: int = 4) 
                     "queue": "main",
                     "joined_at": started,
                     "wait_seconds": wait,
-                    "ended": "answered" if rng.random() < 0.9 else "abandoned",
+                    "ended": ended,
                     "in_opening_hours": True,
                     **_buckets(started),
                 }

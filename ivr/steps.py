@@ -13,7 +13,7 @@ from collections.abc import Callable
 from ivr import agent, contact, queue, transfer
 from ivr.call import TWILIO_QUEUES, Context, QueueName, Reply, Turn
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
-from ivr.transfer import Initiator
+from ivr.vocabulary import Initiator
 
 Step = Callable[[Context, Turn], Reply]
 

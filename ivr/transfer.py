@@ -11,7 +11,6 @@ The transfer id is `<CallSid>.<step>`, unique per call and step with no shared c
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
 
 from twilio.twiml.voice_response import Dial, Gather
 
@@ -21,9 +20,9 @@ from ivr.closed import render_closed
 from ivr.config import SWITCHBOARD, Department
 from ivr.phrases import describe_instant, describe_weekly
 from ivr.prompts import say
+from ivr.vocabulary import NOT_BOUNCE_OUTCOMES, Initiator
+from ivr.vocabulary import TransferOutcome as Outcome
 
-Initiator = Literal["ivr", "agent"]
-Outcome = Literal["connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"]
 _UNBRIDGED: dict[str, Outcome] = {
     "no-answer": "no_answer",
     "busy": "busy",
@@ -154,7 +153,7 @@ def transfer_result(
         accepted=turn.live.whisper_accepted,
         caller_gone=caller_gone,
     )
-    bounce = outcome not in {"connected", "caller_hung_up"} and not turn.live.redirected
+    bounce = outcome not in NOT_BOUNCE_OUTCOMES and not turn.live.redirected
     switchboard_open = ctx.hours.is_open(SWITCHBOARD, turn.at)
     dial_sid = turn.get("DialCallSid")
     reply.events.append(

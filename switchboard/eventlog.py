@@ -6,10 +6,14 @@ events go to the local spool (`switchboard.spool`) and a circuit breaker opens, 
 next `breaker_open_seconds` events go straight to the spool instead of each paying the timeout.
 After that period one append (or replay) probes Redis ("half-open"); success closes the breaker.
 
-Spooled events come back through `replay_spool()`. The web process runs it in a background
-thread (`start_replayer`), so a host's spool is drained by the processes that wrote it, which
-also holds when the worker runs in another container. Every event carries its UUID into the
-stream, so the ingest drops a copy that was both XADDed and replayed.
+Spooled events come back through `replay_spool()`, from two places. The web process runs it in
+a background thread (`EventLog.start_replayer`, started in the app's lifespan in
+switchboard/app.py), so a host's spool is drained by the processes that wrote it, which also
+holds when the worker runs in another container. The ingest consumer calls it between reads
+when it is given the event log (`workers.ingest.Ingestor.run_forever`, as `switchboard ingest`
+does), for a spool directory it shares; the spool's rename and flock hand every file to exactly
+one of them. Every event carries its UUID into the stream, so the ingest drops a copy that was
+both XADDed and replayed.
 
 Caller numbers never reach the stream or the spool in plain: `append` seals every number field
 (`ivr.events.NUMBER_FIELDS`) under the current key first, and only the ingest opens them

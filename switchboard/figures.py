@@ -28,6 +28,14 @@ class CallFigures:
     in_progress: int = figure("in-progress", "Calls not ended yet.")
     priority: int = figure("priority", "Calls with two bounced transfers.")
     ivr_seconds: float | None = figure("ivr-time", "Mean seconds in the menus.")
+    # By outcome, the first that applies (ivr/vocabulary.py CallOutcome; in_progress above).
+    outcome_transferred: int = figure("call-outcome", "Ended calls: a transfer connected.")
+    outcome_answered: int = figure("call-outcome", "Ended calls: answered in a queue.")
+    outcome_callback: int = figure("call-outcome", "Ended calls: a callback asked for.")
+    outcome_sms: int = figure("call-outcome", "Ended calls: an SMS asked for.")
+    outcome_abandoned: int = figure("call-outcome", "Ended calls: hung up in a queue.")
+    outcome_ivr: int = figure("call-outcome", "Ended calls: ended in the menus.")
+    outcome_unresolved: int = figure("call-outcome", "Calls the reconciliation gave up on.")
 
 
 @dataclass(frozen=True)

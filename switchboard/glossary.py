@@ -4,6 +4,10 @@ This is the one source. `/glossary` serves it as HTML and `/api/glossary` as JSO
 number in `/api/stats` links to its entry (`/glossary#<anchor>`), and `docs/glossary.md` is
 `glossary_markdown()` written out (a test keeps the two equal). It lives in the package, not
 in docs/, because the image ships only the package.
+
+The code words in brackets (connected, bounce, transferred, ...) are the values the system
+stores and exports; they are defined once, in `ivr/vocabulary.py`, and a test checks that the
+entries here name them all.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ TERMS: tuple[Term, ...] = (
         "in-progress",
         "Pågåande anrop",
         "Anrop som ikkje er avslutta enno, eller der sluttmeldinga frå Twilio ikkje har kome.",
+    ),
+    Term(
+        "call-outcome",
+        "Utfall av anropet",
+        "Det første som gjeld: ei overføring vart kopla til (transferred), ein medarbeidar svara "
+        "i ein kø (answered), innringaren bad om å bli ringd opp (callback) eller om SMS (sms), "
+        "la på i ein kø (abandoned), eller enda i talemenyen (ivr). Anrop som ikkje er avslutta, "
+        "er pågåande (in_progress); anrop som avstemminga gav opp, er uavklarte (unresolved). "
+        "Same utfall i statistikken og i Prometheus: det står på anropet.",
     ),
     Term(
         "ivr-time",
@@ -252,7 +265,9 @@ TERM_BY_ANCHOR = {term.anchor: term for term in TERMS}
 
 _INTRO = (
     "Kva tala i statistikken tyder. Tidspunkt er lagra i UTC og gruppert i norsk tid "
-    "(Europe/Oslo): time 0–23 og vekedag (måndag = 0)."
+    "(Europe/Oslo): time 0–23 og vekedag (måndag = 0). Kodeorda i parentes (som connected "
+    "eller bounce) er dei verdiane systemet lagrar og eksporterer; dei er definerte éin stad, "
+    "i ivr/vocabulary.py."
 )
 
 

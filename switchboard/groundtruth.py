@@ -37,17 +37,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol, TypeVar
 
-Initiator = Literal["ivr", "agent"]
-Outcome = Literal["connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"]
-ReturnKind = Literal["bounce", "hand_back", "recall"]
+from ivr.vocabulary import (
+    AFTER_HOURS_RESULTS,
+    BOUNCE_CAUSES,
+    INITIATORS,
+    RECALL_WINDOW,
+    RETURN_KINDS,
+    SERVICE_LEVEL_SECONDS,
+    SHORT_ABANDON_SECONDS,
+    Initiator,
+    ReturnKind,
+    TransferOutcome,
+)
+
 VisitResult = Literal["answered", "abandoned", "callback", "closing", "redirected", "other"]
-BOUNCE_CAUSES: frozenset[str] = frozenset({"no_answer", "busy", "failed", "declined"})
-RETURN_KINDS: tuple[ReturnKind, ...] = ("bounce", "hand_back", "recall")
-INITIATORS: tuple[Initiator, ...] = ("ivr", "agent")
-RECALL_WINDOW = timedelta(hours=24)
-SL_SECONDS = 20
-SHORT_ABANDON_SECONDS = 5
-AFTER_HOURS_GOT = ("department", "on_call", "callback", "sms", "queue", "hung_up")
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class TruthCall:
     ended_at: datetime | None
     after_hours: bool  # the switchboard was closed when the call came in
     scenario: str  # what the generator meant the caller to do
-    got: str | None = None  # after hours: one of AFTER_HOURS_GOT
+    got: str | None = None  # after hours: one of AFTER_HOURS_RESULTS
     sms: bool = False  # got the self-service SMS link
     callback: bool = False
     served: bool = False  # answered in the queue, or connected to a department
@@ -74,7 +77,7 @@ class TruthTransfer:
     call_sid: str
     department: str
     initiator: Initiator
-    outcome: Outcome
+    outcome: TransferOutcome
     started_at: datetime
     ended_at: datetime
     connected_at: datetime | None = None  # when the person accepted (connected only)
@@ -140,7 +143,7 @@ class QueueTotals:
     callbacks: int
     closing: int  # left at closing time without a callback
     other: int  # redirected or otherwise ended
-    sl: Rate  # in-hours visits answered within SL_SECONDS / those that count (see above)
+    sl: Rate  # in-hours visits answered within SERVICE_LEVEL_SECONDS / those that count (see above)
     asa_seconds: float | None  # average wait of answered visits
 
     @property
@@ -235,7 +238,9 @@ class GroundTruth:
             for v in visits
             if v.in_hours and v.result not in {"callback", "redirected"} and not v.short_abandon
         ]
-        within = sum(1 for v in counted if v.result == "answered" and v.wait_seconds <= SL_SECONDS)
+        within = sum(
+            1 for v in counted if v.result == "answered" and v.wait_seconds <= SERVICE_LEVEL_SECONDS
+        )
         return QueueTotals(
             offered=len(visits),
             answered=len(answered),
@@ -251,7 +256,7 @@ class GroundTruth:
         )
 
     def after_hours_by(self) -> Counter[str]:
-        """After-hours calls by what they got (AFTER_HOURS_GOT)."""
+        """After-hours calls by what they got (AFTER_HOURS_RESULTS)."""
         return Counter(c.got or "hung_up" for c in self.calls if c.after_hours)
 
     def figures(self) -> dict[str, float | int | None]:
@@ -282,7 +287,7 @@ class GroundTruth:
         out["transfers.return_rate"] = self.return_rate().value
         got = self.after_hours_by()
         out["after_hours.calls"] = sum(got.values())
-        out |= {f"after_hours.{name}": got[name] for name in AFTER_HOURS_GOT}
+        out |= {f"after_hours.{name}": got[name] for name in AFTER_HOURS_RESULTS}
         out["callbacks.requested"] = sum(1 for c in self.calls if c.callback)
         out["sms.requested"] = sum(1 for c in self.calls if c.sms)
         out["sms.deflections"] = sum(1 for c in self.calls if c.deflected)

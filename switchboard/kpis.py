@@ -4,7 +4,9 @@ The counts come from the statistics module (`switchboard.stats`, the same functi
 `/api/stats`) over the call records (`calls`, `transfers`, `queue_visits`, `returns`), so a
 number in Prometheus and the same number in the statistics API cannot disagree. What the
 statistics do not group the way a metric needs (calls by outcome, waits as a histogram, the
-longest wait now, weekday x hour) is a plain aggregate query here, on the same tables.
+longest wait now, weekday x hour) is a plain aggregate query here, on the same tables. A call's
+outcome is the projection's column `calls.outcome` (workers/projection.py), which `/api/stats`
+counts too; its values are `ivr.vocabulary.CALL_OUTCOMES`.
 
 `read_totals` gives the counters for the records of a window; windows add up, so the exporter
 sums old records once in a while and recent ones at every scrape. Over all windows the totals
@@ -21,13 +23,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, case, exists, func, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import Connection, case, func, select
 
-from switchboard.figures import QueueFigures, TransferFigures
-from switchboard.models import Callback, CallRecord, QueueVisit, SmsMessage, TransferRecord
-from switchboard.stats import (
+from ivr.vocabulary import (
     AFTER_HOURS_RESULTS,
+    ENDED_CALL_OUTCOMES,
+    INITIATORS,
+    RETURN_KINDS,
+    TRANSFER_OUTCOMES,
+)
+from switchboard.figures import QueueFigures, TransferFigures
+from switchboard.models import Callback, CallRecord, QueueVisit
+from switchboard.stats import (
     after_hours_stats,
     call_stats,
     callback_stats,
@@ -37,7 +44,6 @@ from switchboard.stats import (
 )
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-OUTCOMES = ("transferred", "answered", "callback", "sms", "abandoned", "ivr", "unresolved")
 QUEUES = ("main", "returns")
 # QueueFigures field -> `result` label; `waiting` is left out (it shrinks).
 VISIT_RESULTS = {
@@ -49,9 +55,8 @@ VISIT_RESULTS = {
     "redirected": "redirected",
     "errors": "error",
 }
-INITIATORS = ("ivr", "agent")
-TRANSFER_OUTCOMES = ("connected", "no_answer", "busy", "failed", "declined", "caller_hung_up")
-RETURN_KINDS = {"bounces": "bounce", "hand_backs": "hand_back", "recalls": "recall"}
+# TransferFigures field -> `kind` label
+RETURN_KIND_FIGURES = {f"{kind}s": kind for kind in RETURN_KINDS}
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FOREVER = datetime(2200, 1, 1, tzinfo=UTC)  # records of a simulated future are still counted
 Labels = tuple[tuple[str, str], ...]
@@ -117,31 +122,9 @@ def local_midnight(now: datetime, zone: ZoneInfo) -> datetime:
 # --- what the statistics do not group this way ------------------------------------------------
 
 
-def _call_outcome() -> ColumnElement[str]:
-    """The first that applies, for a call that has ended (see the module's metric help)."""
-    c = CallRecord
-    connected = exists().where(
-        TransferRecord.call_sid == c.call_sid, TransferRecord.outcome == "connected"
-    )
-    visit = QueueVisit
-
-    def visited(ended: str) -> ColumnElement[bool]:
-        return exists().where(visit.call_sid == c.call_sid, visit.ended == ended)
-
-    return case(
-        (c.state == "active", "in_progress"),
-        (c.state == "unresolved", "unresolved"),
-        (connected, "transferred"),
-        (visited("answered"), "answered"),
-        (exists().where(Callback.call_sid == c.call_sid), "callback"),
-        (exists().where(SmsMessage.call_sid == c.call_sid), "sms"),
-        (visited("abandoned"), "abandoned"),
-        else_="ivr",
-    )
-
-
 def calls_by_outcome(connection: Connection, *, start: datetime, end: datetime) -> dict[str, int]:
-    outcome = _call_outcome().label("outcome")
+    """Calls started in `[start, end)` by their outcome (the projection's `calls.outcome`)."""
+    outcome = CallRecord.outcome
     query = (
         select(outcome, func.count())
         .where(CallRecord.started_at >= start, CallRecord.started_at < end)
@@ -208,12 +191,12 @@ def calls_by_weekday_hour(connection: Connection, *, since_day: Any) -> dict[tup
 def _zeros(numbers: Numbers, *, departments: Sequence[str], wait_bounds: Sequence[float]) -> None:
     """Every known label set starts at 0, so that rate() and the dashboards see a series (and
     a wallboard shows 0, not "no data") before the first call of its kind."""
-    for outcome in OUTCOMES:
-        numbers.put("switchboard_call_outcomes", 0, outcome=outcome)
-    for outcome in (*OUTCOMES, "in_progress"):
-        numbers.put("switchboard_today_calls", 0, outcome=outcome)
-    for result in AFTER_HOURS_RESULTS:
-        numbers.put("switchboard_calls_closed", 0, result=result)
+    for ending in ENDED_CALL_OUTCOMES:
+        numbers.put("switchboard_call_outcomes", 0, outcome=ending)
+    for ending in (*ENDED_CALL_OUTCOMES, "in_progress"):
+        numbers.put("switchboard_today_calls", 0, outcome=ending)
+    for got in AFTER_HOURS_RESULTS:
+        numbers.put("switchboard_calls_closed", 0, result=got)
     empty = Histogram(buckets=[(bound, 0) for bound in (*wait_bounds, float("inf"))], total=0.0)
     for queue in QUEUES:
         numbers.put("switchboard_queue_oldest_wait_seconds", 0.0, queue=queue)
@@ -236,7 +219,7 @@ def _zeros(numbers: Numbers, *, departments: Sequence[str], wait_bounds: Sequenc
                     initiator=initiator,
                     outcome=outcome,
                 )
-            for kind in RETURN_KINDS.values():
+            for kind in RETURN_KINDS:
                 numbers.put(
                     "switchboard_returns", 0, department=department, kind=kind, initiator=initiator
                 )
@@ -257,8 +240,8 @@ def read_totals(
         if outcome != "in_progress":  # it shrinks: a gauge (read_current)
             numbers.add("switchboard_call_outcomes", n, outcome=outcome)
     closed = after_hours_stats(connection, start=start, end=end).total
-    for result in AFTER_HOURS_RESULTS:
-        numbers.add("switchboard_calls_closed", getattr(closed, result), result=result)
+    for got in AFTER_HOURS_RESULTS:
+        numbers.add("switchboard_calls_closed", getattr(closed, got), result=got)
     for queue in QUEUES:
         visits: QueueFigures = queue_stats(connection, start=start, end=end, queue=queue).total
         for name, result in VISIT_RESULTS.items():
@@ -283,7 +266,7 @@ def read_totals(
                 numbers.add(
                     "switchboard_transfers", getattr(figures, outcome), outcome=outcome, **labels
                 )
-            for name, kind in RETURN_KINDS.items():
+            for name, kind in RETURN_KIND_FIGURES.items():
                 numbers.add("switchboard_returns", getattr(figures, name), kind=kind, **labels)
     callbacks = callback_stats(connection, start=start, end=end).total
     numbers.add("switchboard_callbacks_requested", callbacks.requested)

@@ -305,8 +305,8 @@ BUSINESS: dict[str, MetricSpec] = {
         _spec(
             "switchboard_call_outcomes",
             "counter",
-            "Ended calls by outcome, the first that applies: transferred (a transfer "
-            "connected), answered (an agent took it from a queue), callback, sms, abandoned "
+            "Ended calls by their outcome column (as in /api/stats), the first that applies: "
+            "transferred (a transfer connected), answered (in a queue), callback, sms, abandoned "
             "(hung up in a queue), ivr (ended in the menus), unresolved.",
             "outcome",
         ),

@@ -33,6 +33,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from ivr.vocabulary import CALL_OUTCOMES, INITIATORS, RETURN_KINDS, RETURN_REASONS
+
 # Explicit constraint names, so that migrations can drop or alter them on both dialects.
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -164,15 +166,6 @@ class AuditEntry(Base):
 # by them in SQL.
 
 CALL_STATES = ("active", "ended", "unresolved")
-INITIATORS = ("ivr", "agent")
-RETURN_KINDS = ("bounce", "hand_back", "recall")
-RETURN_REASONS = (
-    "wrong_department",
-    "no_answer",
-    "department_closed",
-    "wanted_switchboard",
-    "other",
-)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -194,6 +187,7 @@ class CallRecord(LocalBuckets, Base):
     __tablename__ = "calls"
     __table_args__ = (
         CheckConstraint(_one_of("state", CALL_STATES), name="state"),
+        CheckConstraint(_one_of("outcome", CALL_OUTCOMES), name="outcome"),
         Index(None, "caller", "started_at"),
     )
 
@@ -205,6 +199,9 @@ class CallRecord(LocalBuckets, Base):
     status: Mapped[str | None] = mapped_column(String(16))
     # active -> ended | unresolved, never back (see workers/records.py).
     state: Mapped[str] = mapped_column(String(16))
+    # What the call came to, the first that applies (workers/projection.py `call_outcome`);
+    # in_progress while `state` is active.
+    outcome: Mapped[str] = mapped_column(String(16))
     # Whether the switchboard line was open when the call came in; None if call_started is lost.
     switchboard_open: Mapped[bool | None] = mapped_column(Boolean)
     # For after-hours calls, what they got: department, on_call, callback, sms, queue, hung_up.

@@ -26,15 +26,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ivr.vocabulary import INITIATORS, RETURN_KINDS, ReturnKind
 from switchboard.access import ApiToken, token_digest
-from switchboard.groundtruth import (
-    INITIATORS,
-    RETURN_KINDS,
-    GroundTruth,
-    Rate,
-    RateRow,
-    ReturnKind,
-)
+from switchboard.groundtruth import GroundTruth, Rate, RateRow
 from switchboard.traffic import TrafficPlan
 
 if TYPE_CHECKING:

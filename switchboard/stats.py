@@ -19,6 +19,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, case, exists, func, literal, select
 
+from ivr.vocabulary import (
+    AFTER_HOURS_RESULTS,
+    ENDED_CALL_OUTCOMES,
+    RETURN_KINDS,
+    SERVICE_LEVEL_SECONDS,
+    SHORT_ABANDON_SECONDS,
+    TRANSFER_OUTCOMES,
+)
 from switchboard.figures import (
     AfterHoursFigures,
     CallbackFigures,
@@ -42,8 +50,6 @@ from switchboard.models import (
     TransferRecord,
 )
 
-SERVICE_LEVEL_SECONDS = 20.0  # T in "answered within T" (docs/glossary.md)
-SHORT_ABANDON_SECONDS = 5.0  # hang-ups in the queue sooner than this are short abandons
 NOT_JOINED = "not_joined"  # workers.visits: hung up during the prompt, before the Enqueue
 
 
@@ -93,10 +99,14 @@ def call_stats(
     columns = {
         "calls": func.count(),
         "after_hours": _count(c.switchboard_open.is_(False)),
-        "in_progress": _count(c.state == "active"),
+        "in_progress": _count(c.outcome == "in_progress"),
         "priority": _count(c.priority.is_(True)),
         "ivr_seconds": func.avg(c.ivr_seconds),
     }
+    # The projection's outcome column (workers/projection.py), which the exporter counts too.
+    columns.update(
+        (f"outcome_{ending}", _count(c.outcome == ending)) for ending in ENDED_CALL_OUTCOMES
+    )
     return _section(
         connection,
         make=lambda values, _key: CallFigures(**values),
@@ -167,7 +177,7 @@ def transfer_stats(
 ) -> Section[TransferFigures]:
     t, r = TransferRecord, ReturnRecord
     columns: dict[str, Any] = {"transfers": func.count()}
-    columns.update((outcome, _count(t.outcome == outcome)) for outcome in OUTCOMES)
+    columns.update((outcome, _count(t.outcome == outcome)) for outcome in TRANSFER_OUTCOMES)
     columns["pending"] = _count(t.outcome.is_(None))
     columns["returned"] = func.count(r.transfer_id)
     columns.update((f"{kind}s", _count(r.kind == kind)) for kind in RETURN_KINDS)
@@ -285,10 +295,6 @@ def sms_stats(
 
 
 # -- building blocks ---------------------------------------------------------------------------
-
-OUTCOMES = ("connected", "no_answer", "busy", "failed", "declined", "caller_hung_up")
-RETURN_KINDS = ("bounce", "hand_back", "recall")
-AFTER_HOURS_RESULTS = ("department", "on_call", "callback", "sms", "queue", "hung_up")
 
 
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -39,6 +39,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
+from ivr.vocabulary import RECALL_WINDOW
 from switchboard.callers import (
     AFTER_HOURS_SHARE,
     CLOSED_MIX,
@@ -71,7 +72,7 @@ HOURLY = {7: 0.5, 8: 2.0, 9: 8, 10: 14, 11: 11, 12: 14, 13: 11, 14: 9, 15: 2.0, 
 HOURLY |= dict.fromkeys(range(18, 22), 0.15)
 
 THIN_LINE = frozenset({"abandon", "queue_callback"})
-DAY = timedelta(hours=24)  # the recall window
+DAY = RECALL_WINDOW
 # How clear of every other instant a follow-up call must be: clocks of webhooks may differ.
 MARGIN = timedelta(seconds=3)
 

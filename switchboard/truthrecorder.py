@@ -26,11 +26,10 @@ from typing import Literal
 from ivr.call import TWILIO_QUEUES
 from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
+from ivr.vocabulary import RECALL_WINDOW, Initiator
+from ivr.vocabulary import TransferOutcome as Outcome
 from switchboard.groundtruth import (
-    RECALL_WINDOW,
     GroundTruth,
-    Initiator,
-    Outcome,
     Talk,
     TruthCall,
     TruthReturn,

@@ -1,11 +1,14 @@
-"""The Twilio REST client, built one way for the web app and the reconciliation sweep.
+"""The Twilio REST client, built one way for the web app, the job worker (its SMS jobs, through
+`workers.context.build_context`), the reconciliation sweep and `switchboard twilio check`.
 
 `http_client` is the one seam for tests and simulations: the twilio SDK sends every request
-through it, so a fake Twilio (`tests/fixtures/twilio_rest.py`) or the simulator's REST API
-(`switchboard.simulator.rest`) can stand in for api.twilio.com without touching our code.
+through it, so the simulator's REST API (`switchboard.simulator.SimulatedRest`) can stand in
+for api.twilio.com without touching our code.
 
-By default the SDK's HTTP client has no timeout. An agent's request waits on this call, and
-so does the sweep's loop, so the production client gets one.
+By default the SDK's HTTP client has no timeout. An agent's request waits on this call, so do
+the sweep's loop and an SMS job (which would otherwise hang until RQ's job timeout), so the
+production client gets one: `timeout` seconds, `REST_TIMEOUT_SECONDS` unless a caller (a test)
+asks for less.
 
 `SWITCHBOARD_TWILIO_REGION` and `SWITCHBOARD_TWILIO_EDGE` choose where the REST requests go:
 with `ie1` and `dublin` the SDK calls `api.dublin.ie1.twilio.com` instead of api.twilio.com.
@@ -26,12 +29,18 @@ from switchboard.settings import Settings
 REST_TIMEOUT_SECONDS = 10.0
 
 
-def twilio_client(settings: Settings, *, http_client: HttpClient | None = None) -> Client:
-    """A client for the account in the settings, authenticated with the primary token; the
-    development outbox when no account is configured and no `http_client` is given."""
+def twilio_client(
+    settings: Settings,
+    *,
+    http_client: HttpClient | None = None,
+    timeout: float = REST_TIMEOUT_SECONDS,
+) -> Client:
+    """A client for the account in the settings, authenticated with the primary token, whose
+    requests give up after `timeout` seconds; the development outbox when no account is
+    configured and no `http_client` is given."""
     if http_client is None:
         http_client = (
-            TwilioHttpClient(timeout=REST_TIMEOUT_SECONDS)
+            TwilioHttpClient(timeout=timeout)
             if settings.twilio_configured
             else Outbox(settings.outbox_path)
         )

@@ -3,8 +3,10 @@
 RQ finds a job function by its dotted name and gives it only serialisable arguments (ids, a
 number, a text), so an engine or a Twilio client cannot be passed in. Instead the worker
 (`workers.queues.make_worker`) activates a `JobContext` around every job it performs, and the
-job reads it with `current_context()`. Tests build a context with a fake Twilio `http_client`
-and run jobs in a `SimpleWorker`; production builds one from the settings.
+job reads it with `current_context()`. Production builds one from the settings with
+`build_context`, whose Twilio client is `switchboard.twilio_rest.twilio_client`'s (with its REST
+timeout, so an SMS job cannot hang on Twilio); tests build theirs the same way with a fake
+Twilio `http_client`, and run jobs in a `SimpleWorker`.
 
 A forking worker builds the context once in the parent; each forked work horse then
 inherits it (see `make_worker` for how the engine's pool survives the fork).
@@ -23,7 +25,7 @@ from twilio.rest import Client as TwilioClient
 
 from switchboard.db import make_engine
 from switchboard.settings import Settings
-from switchboard.twilio_rest import twilio_client
+from switchboard.twilio_rest import REST_TIMEOUT_SECONDS, twilio_client
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,11 +44,13 @@ def build_context(
     *,
     engine: Engine | None = None,
     http_client: HttpClient | None = None,
+    rest_timeout: float = REST_TIMEOUT_SECONDS,
 ) -> JobContext:
-    """The production context; `http_client` is the seam where tests put a fake Twilio."""
+    """The production context; `http_client` is the seam where tests put a fake Twilio, and
+    `rest_timeout` bounds every Twilio request (seconds)."""
     return JobContext(
         engine=engine or make_engine(settings.sqlalchemy_url),
-        twilio=twilio_client(settings, http_client=http_client),
+        twilio=twilio_client(settings, http_client=http_client, timeout=rest_timeout),
         sms_from=settings.sms_from,
     )
 

@@ -16,6 +16,8 @@ Rules worth knowing (docs/events.md):
   hang-up in the queue without an answer is `abandoned`; a visit with neither a `queue_left`
   nor an answer in a call that has ended never joined the queue (`not_joined`: the caller hung
   up during the prompt before the Enqueue), and is no queue visit.
+- A call's outcome (`calls.outcome`, which the exporter and `/api/stats` count) is the first
+  that applies in `call_outcome`; a callback or SMS counts from the caller's request.
 - A call's state moves forward only: `active`, then `ended` (a final status callback) or
   `unresolved` (a reconciliation sweep gave up on it; Twilio's own end still wins later).
 """
@@ -30,8 +32,14 @@ from typing import Any
 from ivr.config import Config
 from ivr.events import Event
 from ivr.hours import Hours
+from ivr.vocabulary import (
+    INITIATORS,
+    NOT_BOUNCE_OUTCOMES,
+    RECALL_WINDOW,
+    TRANSFER_OUTCOMES,
+    CallOutcome,
+)
 from workers.returns import (
-    DEFAULT_RECALL_WINDOW,
     CallFacts,
     ReturnRow,
     TransferFacts,
@@ -46,8 +54,6 @@ from workers.visits import (
     text_value,
 )
 
-OUTCOMES = frozenset({"connected", "no_answer", "busy", "failed", "declined", "caller_hung_up"})
-NOT_BOUNCES = frozenset({"connected", "caller_hung_up"})
 FINAL_STATUSES = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 # A reconciliation sweep that gave up on a call ends it with this status; Twilio's end wins.
 UNRESOLVED = "unresolved"
@@ -62,6 +68,7 @@ class CallRow:
     ended_at: datetime | None
     status: str | None
     state: str
+    outcome: CallOutcome
     switchboard_open: bool | None
     after_hours_result: str | None
     ivr_seconds: float | None
@@ -134,7 +141,7 @@ class Projector:
         self,
         config: Config,
         *,
-        recall_window: timedelta = DEFAULT_RECALL_WINDOW,
+        recall_window: timedelta = RECALL_WINDOW,
         unidentified: Iterable[str] = (),
     ) -> None:
         self.zone = config.zone
@@ -197,6 +204,7 @@ class Projector:
             ended_at=end.at if end else None,
             status=text_value(end.data.get("status")) if end else None,
             state=state,
+            outcome=call_outcome(state, of, transfers=transfers, visits=visits),
             switchboard_open=switchboard_open if isinstance(switchboard_open, bool) else None,
             after_hours_result=(
                 _after_hours_result(of, ended=end is not None, queued=bool(queued))
@@ -242,9 +250,9 @@ class Projector:
             initiator = source.data.get("initiator") if source else None
             data = result.data if result else {}
             outcome = text_value(data.get("outcome"))
-            outcome = outcome if outcome in OUTCOMES else None
+            outcome = outcome if outcome in TRANSFER_OUTCOMES else None
             redirected = data.get("redirected") is True
-            bounce = outcome is not None and outcome not in NOT_BOUNCES and not redirected
+            bounce = outcome is not None and outcome not in NOT_BOUNCE_OUTCOMES and not redirected
             accepted = next((e.at for e in group if e.kind == "whisper_accepted"), None)
             started_at = start.at if start else group[0].at
             bridged = data.get("bridged")
@@ -255,7 +263,7 @@ class Projector:
                     call_sid=call_sid,
                     caller=caller,
                     department=department,
-                    initiator=initiator if initiator in ("ivr", "agent") else "ivr",
+                    initiator=initiator if initiator in INITIATORS else "ivr",
                     started_at=started_at,
                     whisper_accepted_at=accepted,
                     outcome=outcome,
@@ -301,6 +309,35 @@ def _by_kind(ordered: Sequence[Event]) -> dict[str, list[Event]]:
     for event in ordered:
         of.setdefault(event.kind, []).append(event)
     return of
+
+
+def call_outcome(
+    state: str,
+    of: dict[str, list[Event]],
+    *,
+    transfers: Sequence[TransferRow],
+    visits: Sequence[VisitRow],
+) -> CallOutcome:
+    """What the call came to: the first that applies (ivr/vocabulary.py `CallOutcome`).
+
+    A callback or an SMS counts when the caller asked for one (its `callback_requested` or
+    `sms_requested` event), whatever became of it afterwards.
+    """
+    if state == "active":
+        return "in_progress"
+    if state == UNRESOLVED:
+        return "unresolved"
+    if any(t.outcome == "connected" for t in transfers):
+        return "transferred"
+    if any(v.ended == "answered" for v in visits):
+        return "answered"
+    if of.get("callback_requested"):
+        return "callback"
+    if of.get("sms_requested"):
+        return "sms"
+    if any(v.ended == "abandoned" for v in visits):
+        return "abandoned"
+    return "ivr"
 
 
 def _after_hours_result(of: dict[str, list[Event]], *, ended: bool, queued: bool) -> str | None:

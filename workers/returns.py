@@ -28,7 +28,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-DEFAULT_RECALL_WINDOW = timedelta(hours=24)
+from ivr.vocabulary import RECALL_WINDOW
+
+DEFAULT_RECALL_WINDOW = RECALL_WINDOW  # ivr/vocabulary.py
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ projection never touches `reason`, so a tag survives late events.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from ivr.vocabulary import Initiator, ReturnKind, ReturnReason
 from switchboard.access import Principal
 from switchboard.deps import ServicesDep, allow
 from switchboard.errors import COMMON_ERRORS, api_error, error_response
@@ -32,17 +33,15 @@ def _visible(query: Select[ReturnRecord], who: Principal) -> Select[ReturnRecord
     return query
 
 
-Reason = Literal[
-    "wrong_department", "no_answer", "department_closed", "wanted_switchboard", "other"
-]
+Reason = ReturnReason
 
 
 class ReturnPublic(BaseModel):
     transfer_id: str
     call_sid: str = Field(description="the call that came back")
     department: str
-    initiator: Literal["ivr", "agent"]
-    kind: Literal["bounce", "hand_back", "recall"]
+    initiator: Initiator
+    kind: ReturnKind
     cause: str | None = Field(description="what the dial reported, for a bounce")
     reason: Reason | None = Field(description="the agent's tag, null until tagged")
     detected_at: datetime

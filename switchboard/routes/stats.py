@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, create_model
 
+from ivr.vocabulary import SERVICE_LEVEL_SECONDS, Initiator
 from switchboard.access import Principal
 from switchboard.deps import ServicesDep, allow
 from switchboard.errors import COMMON_ERRORS, api_error
@@ -34,7 +35,7 @@ from switchboard.figures import (
     figure_fields,
 )
 from switchboard.glossary import TERMS, glossary_html
-from switchboard.stats import SERVICE_LEVEL_SECONDS, report
+from switchboard.stats import report
 
 router = APIRouter(tags=["stats"])
 
@@ -154,7 +155,7 @@ def get_stats(
         str | None, Query(description="transfers to this department id only")
     ] = None,
     initiator: Annotated[
-        Literal["ivr", "agent"] | None, Query(description="transfers started this way only")
+        Initiator | None, Query(description="transfers started this way only")
     ] = None,
     queue: Annotated[
         Literal["main", "returns"] | None, Query(description="visits to this queue only")

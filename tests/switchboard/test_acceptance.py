@@ -24,8 +24,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from ivr.vocabulary import AFTER_HOURS_RESULTS, BOUNCE_CAUSES, RETURN_KINDS
 from switchboard import stats
-from switchboard.groundtruth import AFTER_HOURS_GOT, BOUNCE_CAUSES, RETURN_KINDS, GroundTruth
+from switchboard.groundtruth import GroundTruth
 from switchboard.settings import DEFAULT_CONFIG
 from switchboard.simulation import (
     Simulated,
@@ -53,7 +54,7 @@ NAMED = {
     "transfers.returned",
     "transfers.return_rate",
     *(f"transfers.{kind}s" for kind in RETURN_KINDS),
-    *(f"after_hours.{got}" for got in AFTER_HOURS_GOT),
+    *(f"after_hours.{got}" for got in AFTER_HOURS_RESULTS),
     "callbacks.requested",
     "sms.deflections",
 }

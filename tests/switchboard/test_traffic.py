@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from switchboard.groundtruth import INITIATORS, RETURN_KINDS, came_back_from
+from ivr.vocabulary import INITIATORS, RETURN_KINDS
+from switchboard.groundtruth import came_back_from
 from switchboard.models import CallEvent
 from switchboard.settings import DEFAULT_CONFIG
 from switchboard.simulation import simulated_service

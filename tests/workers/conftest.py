@@ -7,10 +7,10 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker, Worker
 from sqlalchemy import Engine
-from twilio.rest import Client as TwilioClient
 
+from switchboard.settings import Settings
 from switchboard.simulator import SimulatedRest
-from workers.context import JobContext
+from workers.context import JobContext, build_context
 from workers.ingest import Ingestor
 from workers.queues import SMS_QUEUE, make_queue, make_worker
 
@@ -52,12 +52,13 @@ def fake_twilio() -> SimulatedRest:
     return SimulatedRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN)
 
 
+def job_settings(*, sms_from: str = "Alver") -> Settings:
+    return Settings(twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, sms_from=sms_from)
+
+
 def job_context(engine: Engine, fake_twilio: SimulatedRest, *, sms_from: str) -> JobContext:
-    return JobContext(
-        engine=engine,
-        twilio=TwilioClient(ACCOUNT_SID, AUTH_TOKEN, http_client=fake_twilio),
-        sms_from=sms_from,
-    )
+    """The worker's own context (`build_context`), with the fake Twilio behind the SDK."""
+    return build_context(job_settings(sms_from=sms_from), engine=engine, http_client=fake_twilio)
 
 
 @pytest.fixture

@@ -241,7 +241,7 @@ def test_the_records_migration_upgrades_and_downgrades(empty_db_url: str) -> Non
         finally:
             engine.dispose()
 
-    migrate(empty_db_url)
+    migrate(empty_db_url, "0002_call_records")
     assert NEW_TABLES <= tables()
     assert {"done_at", "visit_id"} <= callback_columns()
     assert current_revision(empty_db_url) == "0002_call_records"
