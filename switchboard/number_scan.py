@@ -5,7 +5,9 @@ place it is shown and records every occurrence as a `Finding`: the kind of place
 and which number. It also counts the places it looked at, and keeps the mode of every file and
 directory it walked, so that a caller can check them (0600 and 0700).
 
-A number is found in any of these spellings, each standing between non-digits:
+A number is found in any of these spellings, each standing between non-digits (with a plus,
+digits may stand on either side: the number's length is known, and binary records such as a
+SQLite row run one value into the next):
 
 - E.164, `+4791234567`, and URL-encoded, `%2B4791234567`;
 - without the plus, `4791234567`, or with the international prefix, `004791234567`;
@@ -33,9 +35,9 @@ PlaceKind = Literal["file", "redis", "sql", "log", "metrics", "text"]
 EntryKind = Literal["file", "dir", "other"]
 
 NORWAY = "47"
-# A run of digits, with an optional plus (raw or URL-encoded) before it. The run is taken whole:
-# digits on either side would make it a different number.
-_CANDIDATE = re.compile(rb"(?<![0-9])(\+|%2[Bb])?([0-9]{8,17})(?![0-9])")
+# A run of digits, taken whole (digits on either side would make it a different number), or a
+# plus (raw or URL-encoded) and the digits after it, whatever comes before the plus.
+_CANDIDATE = re.compile(rb"(?:(\+|%2[Bb])|(?<![0-9]))([0-9]{8,})(?![0-9])")
 # zlib's header: CMF 0x78 (deflate, 32 KiB window), then a FLG byte for each compression level.
 _ZLIB_HEADER = re.compile(rb"\x78[\x01\x5e\x9c\xda]")
 _MAX_INFLATED = 16 << 20
@@ -75,20 +77,29 @@ class NumberMatcher:
 
     def __init__(self, numbers: Iterable[str]) -> None:
         self._spellings: dict[bytes, str] = {}
+        self._international: dict[bytes, str] = {}  # the digits after the plus
         for number in numbers:
             if not re.fullmatch(r"\+[1-9][0-9]{6,14}", number):
                 raise ValueError(f"not an E.164 number: {number!r}")
             digits = number[1:]
+            self._international[digits.encode()] = number
             self._spellings[digits.encode()] = number
             self._spellings[b"00" + digits.encode()] = number
             if digits.startswith(NORWAY) and len(digits) == len(NORWAY) + 8:
                 self._spellings[digits[len(NORWAY) :].encode()] = number
         self.numbers = frozenset(self._spellings.values())
+        self._lengths = sorted({len(digits) for digits in self._international})
 
     def occurrences(self, data: bytes) -> Iterator[tuple[int, str]]:
         """(offset, number) for every occurrence in `data`."""
         for match in _CANDIDATE.finditer(data):
-            number = self._spellings.get(match.group(2))
+            run = match.group(2)
+            number = self._spellings.get(run)
+            if number is None and match.group(1):
+                # After a plus the number's length is known: binary records (a SQLite row)
+                # put the next value's digits right after it.
+                heads = (self._international.get(run[:n]) for n in self._lengths)
+                number = next((head for head in heads if head is not None), None)
             if number is not None:
                 yield match.start(), number
 

@@ -34,6 +34,13 @@ def test_digits_that_run_on_are_another_number() -> None:
     assert matcher.count("id=91234567x") == {MOBILE: 1}
 
 
+def test_after_a_plus_the_next_values_digits_may_follow() -> None:
+    # A SQLite record: callbacks.number, then a caller pseudonym that starts with digits.
+    matcher = NumberMatcher([MOBILE])
+    assert matcher.count(b"CA3f9+47912345673f9a\x00a1%2B479123456712") == {MOBILE: 2}
+    assert matcher.count(b"\x17479123456731") == {}
+
+
 def test_only_e164_numbers_are_accepted() -> None:
     with pytest.raises(ValueError, match=r"not an E\.164 number"):
         NumberMatcher(["91234567"])
