@@ -14,36 +14,34 @@ SQLite row run one value into the next):
 - the national number alone, `91234567` (Norwegian numbers, +47).
 
 Files are read as raw bytes, so a SQLite database, its WAL, a Redis AOF or a JSON outbox is
-searched as it lies on disk. A value Redis compressed (LZF) in an RDB file, such as the base of
-a rewritten multi-part AOF, is not readable as bytes: `scan_redis` on the live server covers
-what it holds. Redis and SQL are scanned through `switchboard.number_stores`.
+searched as it lies on disk, and so is what compressed data in it holds: zlib streams (RQ's job
+data) and the LZF strings of Redis's RDB format (an RDB file, or the RDB preamble of a
+rewritten AOF), see `switchboard.compressed`. Redis and SQL are scanned through
+`switchboard.number_stores`.
 """
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import stat
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from switchboard.compressed import Data, lzf_strings, zlib_streams
+
 PlaceKind = Literal["file", "redis", "sql", "log", "metrics", "text"]
 EntryKind = Literal["file", "dir", "other"]
 
 NORWAY = "47"
+LAYERS = {"zlib": zlib_streams, "lzf": lzf_strings}
 # A run of digits, taken whole (digits on either side would make it a different number), or a
 # plus (raw or URL-encoded) and the digits after it, whatever comes before the plus.
 _CANDIDATE = re.compile(rb"(?:(\+|%2[Bb])|(?<![0-9]))([0-9]{8,})(?![0-9])")
-# zlib's header: CMF 0x78 (deflate, 32 KiB window), then a FLG byte for each compression level.
-_ZLIB_HEADER = re.compile(rb"\x78[\x01\x5e\x9c\xda]")
-_MAX_INFLATED = 16 << 20
-_CHUNK = 1 << 20
-_OVERLAP = 32  # longer than any candidate
-_CANDIDATE_BYTES = frozenset(bytes([b]) for b in b"0123456789+%Bb")
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ class NumberMatcher:
         self.numbers = frozenset(self._spellings.values())
         self._lengths = sorted({len(digits) for digits in self._international})
 
-    def occurrences(self, data: bytes) -> Iterator[tuple[int, str]]:
+    def occurrences(self, data: Data) -> Iterator[tuple[int, str]]:
         """(offset, number) for every occurrence in `data`."""
         for match in _CANDIDATE.finditer(data):
             run = match.group(2)
@@ -103,57 +101,29 @@ class NumberMatcher:
             if number is not None:
                 yield match.start(), number
 
-    def count(self, data: bytes | str) -> Counter[str]:
+    def count(self, data: Data | str) -> Counter[str]:
         """How often each number occurs in `data`."""
         raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         return Counter(number for _, number in self.occurrences(raw))
 
-    def count_inflated(self, data: bytes) -> Counter[str]:
-        """How often each number occurs in the zlib streams inside `data` (RQ keeps a job's
-        arguments as a compressed pickle, in its hash and so in the AOF)."""
-        counts: Counter[str] = Counter()
-        for inflated in zlib_streams(data):
-            counts.update(number for _, number in self.occurrences(inflated))
-        return counts
+    def count_layers(self, data: Data) -> dict[str, Counter[str]]:
+        """How often each number occurs in the compressed data inside `data`, by layer: zlib
+        streams (RQ's job data) and RDB LZF strings (`switchboard.compressed`)."""
+        return {
+            layer: Counter(
+                number for opened in open_(data) for _, number in self.occurrences(opened)
+            )
+            for layer, open_ in LAYERS.items()
+        }
 
-    def count_file(self, path: Path) -> tuple[Counter[str], Counter[str]]:
-        """How often each number occurs in the file's bytes, read in chunks, and in the zlib
-        streams in them."""
-        counts: Counter[str] = Counter()
-        inflated: Counter[str] = Counter()
+    def count_file(self, path: Path) -> tuple[Counter[str], dict[str, Counter[str]]]:
+        """How often each number occurs in the file's bytes, and in the compressed data in
+        them, by layer. The file is mapped, not read into memory."""
         with path.open("rb") as handle:
-            carry = b""
-            while True:
-                chunk = handle.read(_CHUNK)
-                data = carry + chunk
-                cut = len(data) if not chunk else _safe_cut(data)
-                counts.update(number for _, number in self.occurrences(data[:cut]))
-                inflated.update(self.count_inflated(data[:cut]))
-                carry = data[cut:]
-                if not chunk:
-                    return counts, inflated
-
-
-def zlib_streams(data: bytes) -> Iterator[bytes]:
-    """What each zlib stream that starts in `data` inflates to (as much as `data` holds)."""
-    view = memoryview(data)
-    for match in _ZLIB_HEADER.finditer(data):
-        inflater = zlib.decompressobj()
-        try:
-            inflated = inflater.decompress(view[match.start() :], _MAX_INFLATED)
-        except zlib.error:
-            continue
-        if inflated:
-            yield inflated
-
-
-def _safe_cut(data: bytes) -> int:
-    """Where `data` can be split so that no candidate (or its plus or %2B) spans the split:
-    after a byte that can be no part of one, at least `_OVERLAP` bytes before the end."""
-    cut = len(data) - _OVERLAP
-    while cut > 0 and data[cut - 1 : cut] in _CANDIDATE_BYTES:
-        cut -= 1
-    return cut if cut > 0 else max(0, len(data) - _OVERLAP)
+            if os.fstat(handle.fileno()).st_size == 0:
+                return Counter(), {layer: Counter() for layer in LAYERS}
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                return self.count(data), self.count_layers(data)
 
 
 @dataclass
@@ -179,10 +149,19 @@ class NumberScan:
         return self.search(kind, location, data)
 
     def search(self, kind: PlaceKind, location: str, data: bytes | str) -> list[Finding]:
-        """Record what `data` holds at `location`, also inside zlib streams ("[zlib]")."""
+        """Record what `data` holds at `location`, and what compressed data in it holds
+        ("<location> [zlib]", "<location> [lzf]")."""
         raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
         found = self.record(kind, location, self.matcher.count(raw))
-        return found + self.record(kind, f"{location} [zlib]", self.matcher.count_inflated(raw))
+        return found + self._layers(kind, location, self.matcher.count_layers(raw))
+
+    def _layers(
+        self, kind: PlaceKind, location: str, layers: dict[str, Counter[str]]
+    ) -> list[Finding]:
+        found: list[Finding] = []
+        for layer, counts in layers.items():
+            found += self.record(kind, f"{location} [{layer}]", counts)
+        return found
 
     def scan_text(self, name: str, text: str, *, kind: PlaceKind = "text") -> list[Finding]:
         """A text blob: captured log output (`kind="log"`), a /metrics scrape, ..."""
@@ -202,9 +181,9 @@ class NumberScan:
                 path = base / name
                 if self._enter(path) == "file":
                     self.places["file"] += 1
-                    plain, inflated = self.matcher.count_file(path)
+                    plain, layers = self.matcher.count_file(path)
                     found += self.record("file", str(path), plain)
-                    found += self.record("file", f"{path} [zlib]", inflated)
+                    found += self._layers("file", str(path), layers)
         return found
 
     def _enter(self, path: Path) -> EntryKind | None:

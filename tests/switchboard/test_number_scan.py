@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import Engine, text
 
+from switchboard.compressed import lzf_decompress
 from switchboard.number_scan import Finding, NumberMatcher, NumberScan
 from switchboard.number_stores import scan_redis, scan_sql
 
@@ -59,7 +60,7 @@ def test_a_tree_is_read_as_bytes_with_every_mode_kept(tmp_path: Path) -> None:
     (root / "redis" / "appendonlydir").mkdir(parents=True)
     aof = root / "redis" / "appendonlydir" / "appendonly.aof.1.incr.aof"
     aof.write_bytes(b"*3\r\n$4\r\nXADD\r\n$12\r\n+4791234567\r\n" * 3)
-    # A large file: numbers on both sides of the 1 MiB chunk border are each seen once.
+    # A larger file, mapped rather than read: every number in it is seen once.
     big = root / "switchboard.db"
     big.write_bytes(b"\0" * ((1 << 20) - 5) + b"91234567\0" + b"\xff" * 100 + b"56123456")
     (root / "empty").write_bytes(b"")
@@ -155,3 +156,28 @@ def test_the_report_names_places_and_findings() -> None:
     ]
     assert scan.numbers_found() == {MOBILE}
     assert scan.by_kind() == {"log": 1}
+
+
+def test_lzf_back_references_may_overlap_what_they_write() -> None:
+    assert lzf_decompress(b"\x02abc\x20\x02", 6) == b"abcabc"
+    assert lzf_decompress(b"\x00a\x60\x00", 6) == b"aaaaaa"
+    assert lzf_decompress(b"\x00a\x60\x00", 7) is None  # not the stated length
+    assert lzf_decompress(b"\x20\x05", 3) is None  # a reference before the start
+
+
+def test_numbers_in_an_rdb_file_are_found_in_its_lzf_strings(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # Redis compresses longer strings in an RDB file (and in the RDB preamble of a rewritten
+    # AOF), stream listpacks included: the number is not in the file's bytes 20 times.
+    redis_client.set("long", f"caller={MOBILE};" * 20)
+    redis_client.xadd("events", {"event": f'{{"kind": "sms_requested", "to": "{MOBILE}"}}' * 5})
+    redis_client.save()
+    config = redis_client.config_get("*")
+    dump = tmp_path / "dump.rdb"
+    dump.write_bytes((Path(config["dir"]) / config["dbfilename"]).read_bytes())
+    scan = NumberScan.of([MOBILE])
+    scan.scan_tree(tmp_path)
+    counts = {f.location.removeprefix(str(dump)): f.count for f in scan.findings}
+    assert counts[" [lzf]"] >= 25, counts
+    assert counts.get("", 0) < 25, counts
