@@ -48,18 +48,27 @@ class Day:
 
 
 class Workday:
-    def __init__(self, *, http: HttpClient, settings: Settings, config: Config) -> None:
+    def __init__(
+        self,
+        *,
+        http: HttpClient,
+        settings: Settings,
+        config: Config,
+        simulated_start: datetime | None = None,
+    ) -> None:
+        """Against a service on the real clock, or, with `simulated_start`, one that takes the
+        simulator's time (an in-process app with `simulated_clock=True`)."""
+        self.simulated = simulated_start is not None
         self.http = http
         self.settings = settings
         self.config = config
         self.hours = Hours(config)
         self.main = config.municipality.main_number
         self.day = Day()
-        # One simulator for the day, so every call has a SID of its own; its clock is virtual
-        # and the service ignores it, so its start does not matter.
-        self.sim = simulator_for(
-            http=http, settings=settings, config=config, start=datetime.now(UTC)
-        )
+        # One simulator for the day, so every call has a SID of its own. A running service
+        # ignores its virtual clock, so then its start does not matter.
+        start = simulated_start or datetime.now(UTC)
+        self.sim = simulator_for(http=http, settings=settings, config=config, start=start)
 
     def play(self) -> Day:
         mobiles = iter([*MOBILES_9, *MOBILES_4])
@@ -95,8 +104,12 @@ class Workday:
     def _queue_and_hang_up(self, open_: bool) -> list[Action]:
         return [press("0"), hang_up()]  # closed: "0" repeats the menu, then they hang up
 
+    def now(self) -> datetime:
+        """The time the service answers at."""
+        return self.sim.now if self.simulated else datetime.now(UTC)
+
     def _department(self, open_: bool) -> list[Action]:
-        now = datetime.now(UTC)
+        now = self.now()
         for department in self.config.departments:
             if self.hours.is_open(department.id, now):
                 return [press(department.key), talk(20)]
@@ -107,15 +120,14 @@ class Workday:
     # --- playing ---------------------------------------------------------------------------------
 
     def _call(self, scenario: str, caller: str, script: Callable[[bool], list[Action]]) -> None:
-        open_ = self.hours.is_open(SWITCHBOARD, datetime.now(UTC))
+        open_ = self.hours.is_open(SWITCHBOARD, self.now())
         call = self.sim.place_call(from_=caller, to=self.main, script=script(open_))
         self.sim.run()
         self.day.played(scenario, call)
 
     def _agent_takes(self, caller: str) -> None:
         """While open: a caller waits in the queue and an agent calls in and answers."""
-        now = datetime.now(UTC)
-        if not self.hours.is_open(SWITCHBOARD, now):
+        if not self.hours.is_open(SWITCHBOARD, self.now()):
             self._call("queue_hang_up", caller, self._queue_and_hang_up)
             return
         call = self.sim.place_call(from_=caller, to=self.main, script=[press("0"), talk(30)])
