@@ -189,7 +189,10 @@ def test_numbers_end_up_only_where_the_rules_allow(workdir: Path) -> None:
             f"allowed: {len(locations)} SQL locations holding {len(kept)} numbers",
             f"findings by kind: {dict(scan.by_kind())}; forbidden by kind: "
             f"{dict(NumberScan(scan.matcher, wrong).by_kind())}",
-            scan.report(wrong),
+            "every finding:",
+            scan.report(),
+            f"forbidden: {len(wrong)} findings of {len({f.number for f in wrong})} numbers",
+            *(f"  {finding}" for finding in wrong),
             f"{len(modes)} files and directories under var/ with another mode than 0600/0700:",
             *(f"  {entry}" for entry in modes),
         ]
