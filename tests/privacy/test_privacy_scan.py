@@ -165,9 +165,8 @@ def test_numbers_end_up_only_where_the_rules_allow(workdir: Path) -> None:
             scan_redis(scan, connection)
         finally:
             connection.close()
-        scan.scan_text(
-            "/metrics", fetch(f"http://127.0.0.1:{metrics_port}/metrics"), kind="metrics"
-        )
+        metrics = fetch(f"http://127.0.0.1:{metrics_port}/metrics")
+        scan.scan_text("/metrics", metrics, kind="metrics")
     # Stopped: what is left at rest. The files first, before anything opens the database.
     scan.scan_tree(var)
     for name in ("stdout.txt", "stderr.txt"):
@@ -198,5 +197,11 @@ def test_numbers_end_up_only_where_the_rules_allow(workdir: Path) -> None:
         ]
     )
     print(summary)  # noqa: T201 - `pytest -s tests/privacy` shows the report
+    # The scan looked where the numbers could be: no place is vacuously clean.
+    assert "switchboard_webhook_requests_total" in metrics
+    assert scan.places["redis"] > 0
+    assert scan.places["sql"] > 0
+    assert any(entry.path.name.startswith("appendonly") for entry in scan.entries), summary
+    assert any(entry.path == database for entry in scan.entries), summary
     assert not wrong, summary
     assert not modes, summary
