@@ -29,6 +29,7 @@ from ivr.call import Context
 from ivr.config import Config, ConfigError, parse_config
 from ivr.fallback import fallback_twiml
 from ivr.hours import Hours
+from switchboard.access_log import drop_query_strings
 from switchboard.db import make_engine
 from switchboard.deps import Services
 from switchboard.edge import Edge, EdgedApp
@@ -153,6 +154,7 @@ def __getattr__(name: str) -> FastAPI:
     # importing this module (tests, the CLI) never reads the environment or the config.
     if name == "app":
         _die_with_the_uvicorn_process()
+        drop_query_strings()
         app = create_app()
         globals()["app"] = app
         return app

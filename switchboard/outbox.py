@@ -3,11 +3,12 @@
 With the placeholder account SID (`switchboard.settings.PLACEHOLDER_ACCOUNT_SID`) a request to
 api.twilio.com can only ever fail with 401, after the SMS job's retries and a traceback each.
 So `switchboard.twilio_rest.twilio_client` then gives the SDK this `HttpClient` instead: a
-message create is appended as one JSON line to `<var_dir>/outbox.jsonl` (0600: it holds the
-recipient's number) and answered as Twilio would (201, a message SID), so the SMS job runs its
-real path. The log names the number masked only. Anything else (a call redirect, a call
-lookup) has no local meaning and is refused with `TwilioNotConfigured`; the transfer route and
-the sweep check `is_outbox` before they get that far.
+message create is appended as one JSON line to `<var_dir>/outbox.jsonl` (0600) and answered as
+Twilio would (201, a message SID), so the SMS job runs its real path. The outbox and the log
+name the recipient masked only (`+47 ••• •• 567`): no Twilio needs it here, and var/ keeps no
+caller number (docs/privacy.md). Anything else (a call redirect, a call lookup) has no local
+meaning and is refused with `TwilioNotConfigured`; the transfer route and the sweep check
+`is_outbox` before they get that far.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class Outbox(HttpClient):  # type: ignore[misc]  # the SDK ships no type hints
         message = {
             "sid": "SM" + secrets.token_hex(16),
             "status": "queued",
-            "to": fields.get("To", ""),
+            "to": masked_number(fields.get("To", "")),
             "from": fields.get("From") or fields.get("MessagingServiceSid", ""),
             "body": fields.get("Body", ""),
             "date_created": datetime.now(UTC).isoformat(),
@@ -64,7 +65,7 @@ class Outbox(HttpClient):  # type: ignore[misc]  # the SDK ships no type hints
         self._append(message)
         log.info(
             "development outbox: SMS to %s written to %s (Twilio is not called)",
-            masked_number(message["to"]),
+            message["to"],
             self.path,
         )
         return Response(201, json.dumps(message))
