@@ -264,7 +264,7 @@ def _ingest(args: argparse.Namespace) -> int:
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
     ingestor = Ingestor.from_settings(settings, redis=connection, engine=engine, event_log=events)
-    purger = scheduled_purger(args, engine=engine)
+    purger = scheduled_purger(args, engine=engine, settings=settings, redis_client=connection)
     serve_metrics(args, lambda: ingest_registry(ingestor, purger))
     start_from_args(args, settings=settings, engine=engine, events=events, stop=stop)
     if purger is not None:
