@@ -46,6 +46,9 @@ def make_engine(url: str, *, durable: bool = False, **kwargs: Any) -> Engine:
     """
     url = normalise_url(url)
     parsed = make_url(url)
+    # A database error's text quotes the statement's parameters, a number among them, and it
+    # ends up in logs and RQ's stored tracebacks: leave them out.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":

@@ -10,6 +10,7 @@ import pytest
 import redis
 from rq import Queue, SimpleWorker
 from sqlalchemy import Engine, insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from switchboard.models import SmsMessage
@@ -157,3 +158,21 @@ def test_no_log_line_and_no_job_in_redis_holds_the_number(
         stored = repr(redis_client.hgetall(key))
         for digits in DIGITS:
             assert digits not in stored, key
+
+
+def test_a_database_error_does_not_quote_the_number(engine: Engine) -> None:
+    row = {
+        "event_id": "twice",
+        "call_sid": "CA" + "7" * 32,
+        "kind": "self_service",
+        "status": "queued",
+        "created_at": datetime.now(UTC),
+        "number": NUMBER,
+    }
+    with engine.begin() as connection:
+        connection.execute(insert(SmsMessage).values(**row))
+    with pytest.raises(IntegrityError) as refused, engine.begin() as connection:
+        connection.execute(insert(SmsMessage).values(**row))  # the same event id again
+    assert "INSERT INTO sms_messages" in str(refused.value)
+    for digits in DIGITS:
+        assert digits not in str(refused.value)
