@@ -19,7 +19,8 @@ savepoint: should a projection fail, the events are still stored, and the call i
 again with its next event (or by `workers.records.rebuild`).
 
 Acknowledged entries are deleted from the stream (`delete_acked`), so raw numbers do not linger
-in Redis until MAXLEN trimming reaches them. That leaves the SQL commit as the only copy, so the
+in Redis until MAXLEN trimming reaches them (and the scheduled purge has Redis rewrite its AOF,
+workers/purge.py). That leaves the SQL commit as the only copy, so the
 consumer commits durably on SQLite too (`ingest_engine`).
 """
 
