@@ -29,6 +29,7 @@ from ivr.config import Config, ConfigError, parse_config
 from switchboard import access, pins
 from switchboard.collectors import add_metrics_options
 from switchboard.metrics_port import DEFAULT_PORT, PORT_ENV
+from switchboard.private_files import private_umask, restrict_tree
 from switchboard.settings import DEFAULT_CONFIG, Settings
 
 if TYPE_CHECKING:
@@ -263,7 +264,7 @@ def _ingest(args: argparse.Namespace) -> int:
     # Redis was away, so it must run where it can read SWITCHBOARD_VAR_DIR/spool.
     events = EventLog.from_settings(settings, redis=connection)
     ingestor = Ingestor.from_settings(settings, redis=connection, engine=engine, event_log=events)
-    purger = scheduled_purger(args, engine=engine)
+    purger = scheduled_purger(args, engine=engine, settings=settings, redis_client=connection)
     serve_metrics(args, lambda: ingest_registry(ingestor, purger))
     start_from_args(args, settings=settings, engine=engine, events=events, stop=stop)
     if purger is not None:
@@ -363,6 +364,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     sys.stderr.writelines(f"warning: {text}\n" for text in exposure_warnings(settings, args))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    restrict_tree(settings.var_dir)  # an older install's var/ was made with the default umask
     try:  # before anything starts: a web or metrics port already taken stops serve at once
         check_web_port(args.host, args.port)
         metrics_dir, metrics_url = open_metrics(args, var_dir=settings.var_dir)
@@ -470,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Alembic announces each plugin it loads, in every process that imports it.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # Before anything is written: the database, Redis's files, the spool, the outbox and
+    # backups hold callers' data, for the service's user only (switchboard/private_files.py).
+    private_umask()
     try:
         return handler(args)
     except CommandError as exc:

@@ -70,6 +70,9 @@ class PurgeCounts(Protocol):
     failed_total: int
     closed_total: int
     abandoned_total: int
+    sms_settled_total: int
+    sms_expired_total: int
+    deleted_total: dict[str, int]  # by table
 
 
 INGEST: dict[str, MetricSpec] = {
@@ -107,7 +110,7 @@ INGEST: dict[str, MetricSpec] = {
         _spec(
             "switchboard_ingest_purges",
             "counter",
-            "Runs of the scheduled purge of raw callback numbers (--purge-every), by result: "
+            "Runs of the scheduled retention purge (--purge-every), by result: "
             "succeeded or failed. Absent when the purge is off.",
             "result",
         ),
@@ -117,6 +120,23 @@ INGEST: dict[str, MetricSpec] = {
             "Raw callback numbers the scheduled purge removed, by callback: closed (done or "
             "cancelled longer ago than --keep-days) or abandoned (pending that long; cancelled).",
             "callback",
+        ),
+        _spec(
+            "switchboard_ingest_purged_sms_numbers",
+            "counter",
+            "Raw SMS recipient numbers the scheduled purge removed, by sms: settled (sent, "
+            "failed or rejected, still holding one) or expired (queued longer than --keep-days; "
+            "marked failed).",
+            "sms",
+        ),
+        _spec(
+            "switchboard_ingest_purged_rows",
+            "counter",
+            "Rows the scheduled purge deleted, by table: call_events (raw events of ended "
+            "calls past SWITCHBOARD_RETAIN_EVENTS_DAYS) and the records past "
+            "SWITCHBOARD_RETAIN_RECORDS_DAYS (calls, transfers, queue_visits, returns, "
+            "callbacks, sms_messages).",
+            "table",
         ),
     )
 }
@@ -158,6 +178,11 @@ class IngestCollector:
                 "switchboard_ingest_purged_numbers",
                 {"closed": purge.closed_total, "abandoned": purge.abandoned_total},
             ),
+            (
+                "switchboard_ingest_purged_sms_numbers",
+                {"settled": purge.sms_settled_total, "expired": purge.sms_expired_total},
+            ),
+            ("switchboard_ingest_purged_rows", purge.deleted_total),
         ):
             spec = INGEST[name]
             family = CounterMetricFamily(spec.name, spec.help, labels=spec.labels)

@@ -46,6 +46,9 @@ def make_engine(url: str, *, durable: bool = False, **kwargs: Any) -> Engine:
     """
     url = normalise_url(url)
     parsed = make_url(url)
+    # A database error's text quotes the statement's parameters, a number among them, and it
+    # ends up in logs and RQ's stored tracebacks: leave them out.
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
@@ -64,8 +67,20 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any, *, synchronous: str) 
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten rows are zeroed, not left in free pages: a purged number must
+        # not stay readable in the file (`checkpoint` takes it out of the write-ahead log).
+        cursor.execute("PRAGMA secure_delete=ON")
     finally:
         cursor.close()
+
+
+def checkpoint(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and truncate it to nothing,
+    so that what a purge overwrote is gone from the log too. Nothing to do on PostgreSQL."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def write_refusal(engine: Engine) -> str | None:

@@ -1,10 +1,11 @@
 """SQL tables: the database of record that statistics, reports and metrics read.
 
 Every time is stored in UTC and read back as an aware datetime on both SQLite and PostgreSQL
-(`UTCDateTime`). Raw phone numbers appear only in `callbacks.number` and in `sms_messages.number`
-of an SMS not yet sent, because a callback or an SMS cannot be made without one; everything
-else identifies callers by their pseudonym (`switchboard.pseudonym`). docs/privacy.md says how
-long each is kept. Schema changes go through `switchboard/migrations/`.
+(`UTCDateTime`). Raw phone numbers appear only in `callbacks.number` and in
+`sms_messages.number` of an SMS not yet sent (cleared when it is sent, failed or rejected),
+because a callback or an SMS cannot be made without one; everything else identifies callers by
+their pseudonym (`switchboard.pseudonym`). docs/privacy.md says how long each is kept. Schema
+changes go through `switchboard/migrations/`.
 """
 
 from __future__ import annotations
@@ -136,7 +137,11 @@ class SmsMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raw E.164 recipient while the SMS is queued; "" once it is sent, failed or rejected (set
+    # in the same update as the status), and by the purge for rows queued past retention. NULL
+    # only on rows an older version wrote, whose job carried the number (workers/sms.py).
     number: Mapped[str | None] = mapped_column(String(32))
+    # The text to send, as the flow composed it (no number in it).
     body: Mapped[str | None] = mapped_column(Text)
 
 

@@ -3,7 +3,8 @@
 Everything is inserted with ON CONFLICT DO NOTHING, so a second delivery of an event (same
 dedupe key, or same UUID from a replayed spool) adds nothing, and its side-effect rows are made
 only for events that were new. Raw numbers leave the event here: a callback's number goes into
-its callback row, an SMS recipient into nothing (the SMS job carries it), and neither is kept in
+its callback row, an SMS recipient and text into its `sms_messages` row (the SMS job reads them
+there, and clears the number once the SMS is settled), and neither number is kept in
 `call_events.data`.
 """
 
@@ -93,6 +94,8 @@ def sms_row(event: Event, *, caller_key: str | None, now: datetime) -> dict[str,
         "caller": _caller(event, recipient, caller_key=caller_key),
         "kind": str(event.data.get("kind") or "self_service"),
         "language": str(event.data["language"]) if event.data.get("language") else None,
+        "number": recipient or "",
+        "body": str(event.data.get("body") or ""),
         "status": "queued" if recipient else "rejected",
         "error": None if recipient else "no recipient number",
         "created_at": now,

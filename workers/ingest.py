@@ -25,7 +25,8 @@ without it, so a callback request gets no callback row and an SMS request is rej
 of a recipient; the error log names the event and the key, and `unopened_numbers_total` counts.
 
 Acknowledged entries are deleted from the stream (`delete_acked`), so raw numbers do not linger
-in Redis until MAXLEN trimming reaches them. That leaves the SQL commit as the only copy, so the
+in Redis until MAXLEN trimming reaches them (and the scheduled purge has Redis rewrite its AOF,
+workers/purge.py). That leaves the SQL commit as the only copy, so the
 consumer commits durably on SQLite too (`ingest_engine`).
 """
 
@@ -58,7 +59,7 @@ from workers.sms import SMS_RETRY, send_sms
 
 log = logging.getLogger(__name__)
 
-# Failed jobs hold the recipient's number: keep them a week for inspection, not RQ's year.
+# Failed jobs are kept a week for inspection, not RQ's year (jobs hold ids, not numbers).
 SMS_FAILURE_TTL = 7 * 24 * 3600
 MAX_ID_LENGTH = 64  # the width of event_id and call_sid columns
 
@@ -199,16 +200,13 @@ class Ingestor:
                 )
             ).all()
         for sms_id, event_id in queued:
-            event = requested[event_id]
             try:
                 self.sms_queue.enqueue(
                     send_sms,
-                    sms_id=sms_id,
-                    to=event.data["to"],
-                    body=str(event.data.get("body") or ""),
+                    sms_id=sms_id,  # only the id: the number and text are on the row
                     job_id=event_id,
-                    # RQ logs a job's description as it starts and ends; its default spells out
-                    # the arguments, the caller's number among them.
+                    # RQ logs a job's description as it starts and ends; a description without
+                    # arguments stays short and safe should a job ever carry more.
                     description=f"workers.sms.send_sms(sms_id={sms_id})",
                     unique=True,
                     retry=SMS_RETRY,

@@ -1,13 +1,14 @@
-"""Purge raw phone numbers once they are no longer needed (docs/events.md, privacy).
-
-A callback's number is kept while the callback is pending, and for `keep_days` after it was
-done or cancelled (so an agent can see whom they called). After that the number is replaced by
-"" and only the pseudonym remains for statistics. A pending callback nobody handled is purged
-too once it is `keep_days` past its request, and marked cancelled, so no number lives forever.
+"""The retention purge: what is kept how long is `workers.retention`; this runs it.
 
 It runs on a schedule in the ingest process (`Purger`, `switchboard ingest --purge-every`):
 once when the consumer starts, then daily, so no cron job is needed. `switchboard purge` runs
-it once by hand.
+it once by hand. The retention periods are the settings SWITCHBOARD_RETAIN_CALLBACK_DAYS,
+_EVENTS_DAYS and _RECORDS_DAYS; `--keep-days` overrides the callback one.
+
+After the rows are gone, what still holds their old bytes is emptied too: on SQLite the
+write-ahead log is checkpointed and truncated (the file itself zeroes what is deleted,
+`secure_delete`; switchboard/db.py), and after a scheduled purge Redis rewrites its
+append-only file, so numbers deleted from the event stream leave the AOF.
 """
 
 from __future__ import annotations
@@ -17,48 +18,68 @@ import logging
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine, and_, or_, update
+import redis
+from sqlalchemy import Engine
 
-from switchboard.models import Callback
+from switchboard.db import checkpoint
+from switchboard.settings import Settings
+from workers.retention import (
+    RECORDS,
+    REDACTED,
+    PurgeResult,
+    Retention,
+    purge_all,
+    purge_callbacks,
+)
 from workers.schedule import start_rounds
 
 log = logging.getLogger(__name__)
 
-REDACTED = ""
-DEFAULT_KEEP_DAYS = 30
+__all__ = ["REDACTED", "PurgeResult", "Purger", "Retention", "purge_numbers"]
+
 DEFAULT_INTERVAL_SECONDS = 24 * 3600.0
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    closed: int  # done or cancelled callbacks whose number was removed
-    abandoned: int  # pending callbacks past retention, cancelled and removed
+DELETED_TABLES = ("call_events", *(table for table, _model, _column in RECORDS))
 
 
 def purge_numbers(engine: Engine, *, now: datetime, keep_days: int) -> PurgeResult:
-    cutoff = now - timedelta(days=keep_days)
+    """Only the callback numbers (the purge's first kind), in a transaction of its own."""
     with engine.begin() as connection:
-        abandoned = connection.execute(
-            update(Callback)
-            .where(Callback.status == "pending", Callback.requested_at < cutoff)
-            .values(status="cancelled", done_at=now, number=REDACTED)
-        ).rowcount
-        closed = connection.execute(
-            update(Callback)
-            .where(
-                Callback.number != REDACTED,
-                Callback.status != "pending",
-                or_(
-                    Callback.done_at < cutoff,
-                    and_(Callback.done_at.is_(None), Callback.requested_at < cutoff),
-                ),
-            )
-            .values(number=REDACTED)
-        ).rowcount
-    return PurgeResult(closed=int(closed or 0), abandoned=int(abandoned or 0))
+        closed, abandoned = purge_callbacks(connection, now=now, keep_days=keep_days)
+    return PurgeResult(closed=closed, abandoned=abandoned)
+
+
+def retention_from(settings: Settings, *, keep_days: int | None = None) -> Retention:
+    """The settings' retention; `keep_days` (the `--keep-days` option) for callbacks if given."""
+    return Retention(
+        callback_days=keep_days or settings.retain_callback_days,
+        events_days=settings.retain_events_days,
+        records_days=settings.retain_records_days,
+    )
+
+
+def purge(
+    engine: Engine,
+    *,
+    now: datetime,
+    retention: Retention,
+    redis_client: redis.Redis | None = None,
+) -> PurgeResult:
+    """Every kind, then the WAL checkpoint (SQLite) and the AOF rewrite (with `redis_client`)."""
+    result = purge_all(engine, now=now, retention=retention)
+    checkpoint(engine)
+    if redis_client is not None:
+        rewrite_aof(redis_client)
+    return result
+
+
+def rewrite_aof(client: redis.Redis) -> None:
+    """Ask Redis to rewrite its append-only file; one already under way, or no AOF, is fine."""
+    try:
+        client.bgrewriteaof()
+    except redis.ResponseError as exc:  # "already in progress", or the command disabled
+        log.info("purge: Redis did not rewrite its AOF (%s)", exc)
 
 
 class Purger:
@@ -69,28 +90,45 @@ class Purger:
         self,
         *,
         engine: Engine,
-        keep_days: int = DEFAULT_KEEP_DAYS,
+        retention: Retention | None = None,
+        redis_client: redis.Redis | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.engine = engine
-        self.keep_days = keep_days
+        self.retention = retention or Retention()
+        self.redis_client = redis_client
         self.clock = clock
         self.succeeded_total = 0
         self.failed_total = 0
         self.closed_total = 0
         self.abandoned_total = 0
+        self.sms_settled_total = 0
+        self.sms_expired_total = 0
+        self.deleted_total = dict.fromkeys(DELETED_TABLES, 0)
 
     def run_once(self) -> PurgeResult:
-        result = purge_numbers(self.engine, now=self.clock(), keep_days=self.keep_days)
+        result = purge(
+            self.engine,
+            now=self.clock(),
+            retention=self.retention,
+            redis_client=self.redis_client,
+        )
         self.succeeded_total += 1
         self.closed_total += result.closed
         self.abandoned_total += result.abandoned
+        self.sms_settled_total += result.sms_settled
+        self.sms_expired_total += result.sms_expired
+        for table, count in result.deleted.items():
+            self.deleted_total[table] = self.deleted_total.get(table, 0) + count
         log.info(
             "purge: removed the numbers of %d closed and %d abandoned callbacks "
-            "(older than %d days)",
+            "(older than %d days), of %d settled and %d expired SMS; deleted %s",
             result.closed,
             result.abandoned,
-            self.keep_days,
+            self.retention.callback_days,
+            result.sms_settled,
+            result.sms_expired,
+            ", ".join(f"{count} {table}" for table, count in result.deleted.items()),
         )
         return result
 
@@ -115,8 +153,9 @@ def add_retention_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--keep-days",
         type=int,
-        default=DEFAULT_KEEP_DAYS,
-        help=f"keep callback numbers this many days (default {DEFAULT_KEEP_DAYS})",
+        default=None,
+        help="keep callback and SMS numbers this many days "
+        "(default: SWITCHBOARD_RETAIN_CALLBACK_DAYS, 7)",
     )
 
 
@@ -127,28 +166,39 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULT_INTERVAL_SECONDS,
         metavar="SECONDS",
-        help="purge expired callback numbers at start and then this often "
+        help="purge what is past retention at start and then this often "
         f"(default {DEFAULT_INTERVAL_SECONDS:.0f}: daily; 0 turns it off)",
     )
     add_retention_option(parser)
 
 
-def scheduled_purger(args: argparse.Namespace, *, engine: Engine) -> Purger | None:
+def scheduled_purger(
+    args: argparse.Namespace,
+    *,
+    engine: Engine,
+    settings: Settings,
+    redis_client: redis.Redis | None = None,
+) -> Purger | None:
     """The purger `add_schedule_options` asked for; None when turned off."""
     if args.purge_every <= 0:
         return None
-    return Purger(engine=engine, keep_days=args.keep_days)
+    return Purger(
+        engine=engine,
+        retention=retention_from(settings, keep_days=args.keep_days),
+        redis_client=redis_client,
+    )
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "purge",
-        help="remove raw callback numbers after retention",
+        help="remove numbers, raw events and records past retention",
         description=(
-            "Replace the raw phone number of callbacks done or cancelled more than KEEP_DAYS "
-            "ago with an empty string, and cancel (and purge) callbacks still pending after "
-            "KEEP_DAYS. Statistics keep the caller's pseudonym. `switchboard ingest` already "
-            "runs it daily (--purge-every); this runs it once, now."
+            "Remove what is past retention, now: callback numbers (done or cancelled more "
+            "than KEEP_DAYS ago; pending that long: cancelled), SMS numbers, raw call events "
+            "of ended calls (SWITCHBOARD_RETAIN_EVENTS_DAYS) and pseudonymised records "
+            "(SWITCHBOARD_RETAIN_RECORDS_DAYS); prints what it removed per kind. "
+            "`switchboard ingest` already runs it daily (--purge-every)."
         ),
     )
     add_retention_option(parser)
@@ -159,12 +209,15 @@ def _purge(args: argparse.Namespace) -> int:
     from switchboard.db import make_engine
     from switchboard.settings import get_settings
 
-    engine = make_engine(get_settings().sqlalchemy_url)
+    settings = get_settings()
+    engine = make_engine(settings.sqlalchemy_url)
     try:
-        result = purge_numbers(engine, now=datetime.now(UTC), keep_days=args.keep_days)
+        result = purge(
+            engine,
+            now=datetime.now(UTC),
+            retention=retention_from(settings, keep_days=args.keep_days),
+        )
     finally:
         engine.dispose()
-    sys.stdout.write(
-        f"purged {result.closed} closed and {result.abandoned} abandoned callbacks' numbers\n"
-    )
+    sys.stdout.write(result.describe() + "\n")
     return 0

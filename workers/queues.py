@@ -4,6 +4,8 @@
   Redis put there (docs/metrics-performance-reliability.md §5.2).
 - Workers activate the `JobContext` (workers/context.py) around every job.
 - Jobs with retry intervals need the scheduler: run workers with `with_scheduler=True`.
+- Jobs take row ids, never a phone number, and workers do not log job descriptions: what RQ
+  stores in Redis and writes to its log holds no number (tests/workers/test_sms_privacy.py).
 """
 
 from __future__ import annotations
@@ -85,6 +87,9 @@ def make_worker(
         [make_queue(name, connection=connection) for name in queue_names],
         connection=connection,
         serializer=JSONSerializer,
+        # RQ logs a job's description as it starts and ends; job ids are enough, and a job an
+        # older version enqueued may have a description that spells out its arguments.
+        log_job_description=False,
     )
     worker.context = context
     worker.listen_for_commands = listen_for_commands

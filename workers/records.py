@@ -19,6 +19,8 @@ Whichever of two related calls is projected last brings the other into its neigh
 late events converge.
 
 A call's state only moves forward: an upsert never takes an ended call back to `active`.
+A call whose events the retention purge deleted keeps its record: a late event for it is
+stored but not projected (`_purged_calls`).
 An agent's `reason` tag on a return is kept unless the return moves to another call.
 """
 
@@ -107,14 +109,32 @@ def project_calls(
                 kind=kind, call_sid=call_sid, dedupe_key=dedupe_key, at=at, data=data, id=event_id
             )
         )
+    purged = _purged_calls(connection, events)
     projections = [
         projection
         for sid in sids
-        if (projection := projector.project_call(sid, events[sid])) is not None
+        if sid not in purged
+        and (projection := projector.project_call(sid, events[sid])) is not None
     ]
     _write(connection, projections)
     _rematch_returns(connection, [p.call for p in projections], projector=projector)
     return projections
+
+
+def _purged_calls(connection: Connection, events: dict[str, list[Event]]) -> set[str]:
+    """The calls whose events the retention purge deleted (workers/retention.py): a record
+    exists, and every stored event is later than its start. A complete call always has an
+    event at its start (`call_started`, else its earliest event), so only a late event of a
+    purged call looks like this; projecting it would overwrite the record with a fragment."""
+    earliest = {sid: min(e.at for e in found) for sid, found in events.items() if found}
+    if not earliest:
+        return set()
+    starts = connection.execute(
+        select(CallRecord.call_sid, CallRecord.started_at).where(
+            CallRecord.call_sid.in_(sorted(earliest))
+        )
+    )
+    return {sid for sid, started_at in starts if earliest[sid] > started_at}
 
 
 def rebuild(engine: Engine, *, projector: Projector, chunk: int = REBUILD_CHUNK) -> int:
