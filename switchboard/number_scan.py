@@ -215,11 +215,13 @@ class NumberScan:
         return Counter(finding.kind for finding in self.findings)
 
     def modes_other_than(self, *, file: int = 0o600, directory: int = 0o700) -> list[Entry]:
-        """Entries whose mode is not `file` (files and special files) or `directory`."""
+        """Entries whose mode is not `file` or `directory`; a socket or other special file
+        only when its group or others may use it (Redis' socket is 0700, say)."""
         return [
             entry
             for entry in self.entries
-            if entry.mode != (directory if entry.kind == "dir" else file)
+            if (entry.mode & 0o077 if entry.kind == "other" else entry.mode != file)
+            and not (entry.kind == "dir" and entry.mode == directory)
         ]
 
     def report(self, findings: Iterable[Finding] | None = None) -> str:

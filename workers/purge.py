@@ -202,7 +202,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     add_retention_option(parser)
+    parser.add_argument(
+        "--now",
+        type=_instant,
+        default=None,
+        metavar="INSTANT",
+        help="purge as if it were this ISO 8601 instant (with its offset), to rehearse what "
+        "a later purge removes; default: now",
+    )
     parser.set_defaults(handler=_purge)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 instant: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give the offset too (e.g. {text}+01:00)")
+    return value.astimezone(UTC)
 
 
 def _purge(args: argparse.Namespace) -> int:
@@ -214,10 +232,25 @@ def _purge(args: argparse.Namespace) -> int:
     try:
         result = purge(
             engine,
-            now=datetime.now(UTC),
+            now=args.now or datetime.now(UTC),
             retention=retention_from(settings, keep_days=args.keep_days),
         )
     finally:
         engine.dispose()
     sys.stdout.write(result.describe() + "\n")
+    _rewrite_aof(settings)
     return 0
+
+
+def _rewrite_aof(settings: Settings) -> None:
+    """Numbers the ingest XDELed leave Redis' append-only file only when Redis rewrites it."""
+    from switchboard.redis_client import connect_redis
+
+    client = connect_redis(settings.effective_redis_url, timeout=2.0, connect_timeout=2.0)
+    try:
+        rewrite_aof(client)
+        sys.stdout.write("asked Redis to rewrite its append-only file\n")
+    except redis.RedisError as exc:  # no Redis running: nothing of it to rewrite now
+        sys.stdout.write(f"Redis not rewritten ({type(exc).__name__}); the next purge asks again\n")
+    finally:
+        client.close()
