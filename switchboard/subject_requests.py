@@ -5,7 +5,7 @@ number: which rows there are, all of them as JSON, and unlinking the person from
 (`switchboard.subject_data`). Each writes one audit row (actor `cli:<user>` or `--actor`,
 subject the caller's pseudonym, detail the row counts per table); an erasure writes it in its
 own transaction. `audit` lists the audit log, newest first, as a table or as CSV.
-docs/privacy-requests.md is the operator's guide.
+docs/privacy.md ("Data-subject requests") is the operator's guide.
 """
 
 from __future__ import annotations
