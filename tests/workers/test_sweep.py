@@ -22,11 +22,7 @@ from twilio.rest import Client as TwilioClient
 
 from ivr.config import Config
 from ivr.events import Event
-from switchboard.app import create_app
-from switchboard.eventlog import EventLog
-from switchboard.models import CallEvent
-from switchboard.settings import Settings
-from switchboard.simulator import (
+from sim.twilio import (
     Department,
     Faults,
     PhoneNumberConfig,
@@ -35,6 +31,10 @@ from switchboard.simulator import (
     press,
     talk,
 )
+from switchboard.app import create_app
+from switchboard.eventlog import EventLog
+from switchboard.models import CallEvent
+from switchboard.settings import Settings
 from switchboard.twilio_rest import twilio_client
 from tests.workers.conftest import make_ingestor
 from workers.context import JobContext
