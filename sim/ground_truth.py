@@ -3,9 +3,9 @@
 The traffic generator (`sim.traffic`) records it from the simulated world: the calls
 placed, the Dials to department numbers and how the department's person acted, the queue
 visits as Twilio held them, and which transfers agents asked for. Nothing here comes from our
-events or SQL, so the statistics (`switchboard.stats`) can be checked against it.
+events or SQL, so the statistics (`switchboard.stats.aggregates`) can be checked against it.
 
-Definitions, as in docs/glossary.md and the glossary (`switchboard.glossary`):
+Definitions, as in docs/glossary.md and the glossary (`switchboard.stats.glossary`):
 - a *transfer* is a Dial to a department (IVR or agent); its outcome is `connected` only when a
   person accepted in the whisper and the call was bridged;
 - a *return* is linked to one transfer: `bounce` (same call, not connected; the cause and
@@ -261,7 +261,7 @@ class GroundTruth:
 
     def figures(self) -> dict[str, float | int | None]:
         """Every number the statistics report about these calls, by the statistics' names
-        (`switchboard.figures`: section.field); what `switchboard simulate` compares."""
+        (`switchboard.stats.figures`: section.field); what `switchboard simulate` compares."""
         queue = self.queue_totals()
         out: dict[str, float | int | None] = {
             "calls.calls": len(self.calls),

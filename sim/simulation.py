@@ -6,10 +6,10 @@ agents' transfers and the sweep. The phone agents get PINs of the simulation's o
 in, as production demands (`switchboard.pins.enrol_phone_agents`). The traffic generator
 (`sim.traffic`) plays the calls and records the ground truth; then the ingest consumer
 writes every event to SQL and the reconciliation sweep settles calls whose end was lost
-(`--faults` loses 5% of status callbacks). Every number of the statistics (`switchboard.stats`)
-is printed next to the ground truth's, then the return-rate table by department, initiator and
-kind, the truth's and the two side by side; the exit code is 1 where they differ or the truth
-contradicts itself.
+(`--faults` loses 5% of status callbacks). Every number of the statistics
+(`switchboard.stats.aggregates`) is printed next to the ground truth's, then the return-rate
+table by department, initiator and kind, the truth's and the two side by side; the exit code
+is 1 where they differ or the truth contradicts itself.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from switchboard.cli import Subparsers
-    from switchboard.figures import TransferFigures
+    from switchboard.stats.figures import TransferFigures
     from workers.ingest import Ingestor
     from workers.sweep import SweepResult
 
@@ -212,8 +212,9 @@ def summary(outcome: Simulated) -> str:
 def statistics_figures(
     engine: Engine, *, start: datetime, end: datetime
 ) -> dict[str, float | int | None]:
-    """Every number of `switchboard.stats.report`, named section.field like the truth's."""
-    from switchboard import stats
+    """Every number of `switchboard.stats.aggregates.report`, named section.field like the
+    truth's."""
+    from switchboard.stats import aggregates as stats
 
     with engine.connect() as connection:
         report = stats.report(connection, start=start, end=end)
@@ -244,8 +245,8 @@ def _number(value: float | int | None) -> str:
 
 
 def statistics_rows(engine: Engine, *, start: datetime, end: datetime) -> list[RateRow]:
-    """The return-rate table from the statistics (`switchboard.stats`)."""
-    from switchboard import stats
+    """The return-rate table from the statistics (`switchboard.stats.aggregates`)."""
+    from switchboard.stats import aggregates as stats
 
     kinds: dict[ReturnKind, str] = {
         "bounce": "bounces",

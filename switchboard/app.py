@@ -37,7 +37,7 @@ from switchboard.errors import install_error_handlers
 from switchboard.eventlog import EventLog
 from switchboard.lifeline import die_with_parent
 from switchboard.livestate import LiveState
-from switchboard.metrics import WebMetrics
+from switchboard.observability.web_metrics import WebMetrics
 from switchboard.pins import pin_matches, require_agent_pins
 from switchboard.redis_client import web_redis
 from switchboard.routes import callbacks, calls, health, returns, stats, voice

@@ -27,8 +27,8 @@ from pydantic import ValidationError
 
 from ivr.config import Config, ConfigError, parse_config
 from switchboard import access, pins
-from switchboard.collectors import add_metrics_options
-from switchboard.metrics_port import DEFAULT_PORT, PORT_ENV
+from switchboard.observability.collectors import add_metrics_options
+from switchboard.observability.metrics_port import DEFAULT_PORT, PORT_ENV
 from switchboard.private_files import private_umask, restrict_tree
 from switchboard.settings import DEFAULT_CONFIG, Settings
 
@@ -196,7 +196,7 @@ def _register_worker(subparsers: Subparsers) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from switchboard.collectors import serve_metrics, worker_registry
+    from switchboard.observability.collectors import serve_metrics, worker_registry
     from switchboard.redis_client import worker_redis
     from workers.context import build_context
     from workers.queues import make_worker
@@ -246,8 +246,8 @@ def _register_ingest(subparsers: Subparsers) -> None:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from switchboard.collectors import ingest_registry, serve_metrics
     from switchboard.eventlog import EventLog
+    from switchboard.observability.collectors import ingest_registry, serve_metrics
     from switchboard.redis_client import worker_redis
     from workers.ingest import Ingestor, ingest_engine
     from workers.purge import scheduled_purger, start_purger
@@ -351,7 +351,7 @@ def _serve(args: argparse.Namespace) -> int:
         # this server answers on, and the children learn it from the environment.
         os.environ["SWITCHBOARD_PUBLIC_URL"] = local_url(args.host, args.port)
         settings = settings.model_copy(update={"public_url": os.environ["SWITCHBOARD_PUBLIC_URL"]})
-    from switchboard.metrics_port import MetricsPortError, open_metrics
+    from switchboard.observability.metrics_port import MetricsPortError, open_metrics
     from switchboard.redis_server import EmbeddedRedisError, ensure_redis
     from switchboard.supervisor import (
         Supervisor,
@@ -441,7 +441,7 @@ REGISTRARS: tuple[Callable[[Subparsers], None], ...] = (
     pins.register,
     _lazy("sim.call_trial"),
     _lazy("workers.purge"),
-    _lazy("switchboard.exporter"),
+    _lazy("switchboard.observability.exporter"),
     _lazy("sim.simulation"),
     access.register,
     _lazy("switchboard.backup"),

@@ -84,7 +84,7 @@ def rewrite_aof(client: redis.Redis) -> None:
 
 class Purger:
     """The purge on a schedule. Counts what it removed since it started, for the ingest's
-    metrics (`switchboard.collectors`), and logs the counts, never a number."""
+    metrics (`switchboard.observability.collectors`), and logs the counts, never a number."""
 
     def __init__(
         self,

@@ -33,13 +33,13 @@ from sim.simulation import (
     statistics_rows,
 )
 from sim.traffic import TrafficPlan
-from switchboard import stats
 from switchboard.settings import DEFAULT_CONFIG
+from switchboard.stats import aggregates as stats
 
 PLAN = TrafficPlan(calls=300, seed=7, faults=True)
 DAY = timedelta(hours=24)  # the recall window
 
-# The statistics the issue names, by `switchboard.figures` section and field.
+# The statistics the issue names, by `switchboard.stats.figures` section and field.
 NAMED = {
     "calls.calls",
     "queue.offered",

@@ -15,7 +15,7 @@ from sim.twilio import press
 from switchboard.audit import entries
 from switchboard.db import make_engine
 from switchboard.pseudonym import caller_pseudonym
-from switchboard.stats import callback_stats
+from switchboard.stats.aggregates import callback_stats
 from workers.ingest import Ingestor
 
 

@@ -1,9 +1,9 @@
 """`switchboard exporter`: the business KPIs for Prometheus, from SQL, Redis and the calendar.
 
 A single process with a custom collector: every scrape runs the aggregate queries in
-`switchboard.kpis` against the database of record (the totals of records more than two days old
-are cached for ten minutes, see `History`: a scrape on a year of records takes ~65 ms instead
-of ~3 s on SQLite), reads live state and the event stream from Redis, and asks the
+`switchboard.stats.kpis` against the database of record (the totals of records more than two
+days old are cached for ten minutes, see `History`: a scrape on a year of records takes ~65 ms
+instead of ~3 s on SQLite), reads live state and the event stream from Redis, and asks the
 opening-hours calendar which services are open. Because one process
 computes them from the records, the numbers are right with any number of web workers and
 forking RQ workers, survive restarts, and, once traffic stops and the ingest has caught up,
@@ -11,7 +11,8 @@ equal the statistics API.
 
 Each source is read on its own: if the database is away, the Redis-backed gauges are still
 served, and `switchboard_exporter_up{source="database"}` says 0 (an alert fires on it). The
-metric names, types and help texts are declared in `switchboard.metrics.BUSINESS`.
+metric names, types and help texts are declared in
+`switchboard.observability.business_metrics.BUSINESS`.
 
 Run it as one process per deployment (`switchboard exporter --port 9108`), never under
 `PROMETHEUS_MULTIPROC_DIR`: custom collectors do not work in multiprocess mode.
@@ -45,7 +46,9 @@ from sqlalchemy import Connection, Engine
 
 from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
-from switchboard.kpis import (
+from switchboard.livestate import PREFIX, STALE_MEMBER_SECONDS
+from switchboard.observability.business_metrics import BUSINESS, QUEUE_WAIT_BUCKETS, MetricSpec
+from switchboard.stats.kpis import (
     EPOCH,
     FOREVER,
     QUEUES,
@@ -54,8 +57,6 @@ from switchboard.kpis import (
     read_current,
     read_totals,
 )
-from switchboard.livestate import PREFIX, STALE_MEMBER_SECONDS
-from switchboard.metrics import BUSINESS, QUEUE_WAIT_BUCKETS, MetricSpec
 from workers.queues import DEFAULT_QUEUES, make_queue
 
 if TYPE_CHECKING:

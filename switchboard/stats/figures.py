@@ -1,7 +1,8 @@
-"""What the statistics return: figures per section, a total and groups (switchboard/stats.py).
+"""What the statistics return: figures per section, a total and groups
+(switchboard/stats/aggregates.py).
 
 Each figure is a field whose metadata names its glossary entry (`term`, an anchor in
-`switchboard.glossary`) and says in a line what it counts (`doc`, for the OpenAPI schema).
+`switchboard.stats.glossary`) and says in a line what it counts (`doc`, for the OpenAPI schema).
 """
 
 from __future__ import annotations

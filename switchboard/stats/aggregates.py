@@ -5,7 +5,7 @@ in the database (GROUP BY over indexed columns; rows are never looped over in Py
 returns typed figures: a `Section` with the window's total and, when the section can be
 grouped that way, one `Group` per key. Groupings: `department`, `initiator` and `kind` (the
 return kind) for transfers; `hour`, `weekday` (Monday = 0) and `day` in local time for every
-section. What each number means is in `switchboard.glossary`; each figure's `term` names it.
+section. What each number means is in `switchboard.stats.glossary`; each figure's `term` names it.
 
 Each row counts in the window of its defining instant: a call and its callbacks and SMS by
 the call's start, a queue visit by its join, a transfer (and whether it returned) by its start.
@@ -27,7 +27,15 @@ from ivr.vocabulary import (
     SHORT_ABANDON_SECONDS,
     TRANSFER_OUTCOMES,
 )
-from switchboard.figures import (
+from switchboard.models import (
+    Callback,
+    CallRecord,
+    QueueVisit,
+    ReturnRecord,
+    SmsMessage,
+    TransferRecord,
+)
+from switchboard.stats.figures import (
     AfterHoursFigures,
     CallbackFigures,
     CallFigures,
@@ -40,14 +48,6 @@ from switchboard.figures import (
     Section,
     SmsFigures,
     TransferFigures,
-)
-from switchboard.models import (
-    Callback,
-    CallRecord,
-    QueueVisit,
-    ReturnRecord,
-    SmsMessage,
-    TransferRecord,
 )
 
 NOT_JOINED = "not_joined"  # workers.visits: hung up during the prompt, before the Enqueue

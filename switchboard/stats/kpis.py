@@ -1,7 +1,8 @@
-"""Business KPIs read from the SQL database of record, for the exporter (switchboard/exporter.py).
+"""Business KPIs read from the SQL database of record, for the exporter
+(switchboard/observability/exporter.py).
 
-The counts come from the statistics module (`switchboard.stats`, the same functions behind
-`/api/stats`) over the call records (`calls`, `transfers`, `queue_visits`, `returns`), so a
+The counts come from the statistics module (`switchboard.stats.aggregates`, the same functions
+behind `/api/stats`) over the call records (`calls`, `transfers`, `queue_visits`, `returns`), so a
 number in Prometheus and the same number in the statistics API cannot disagree. What the
 statistics do not group the way a metric needs (calls by outcome, waits as a histogram, the
 longest wait now, weekday x hour) is a plain aggregate query here, on the same tables. A call's
@@ -12,7 +13,7 @@ counts too; its values are `ivr.vocabulary.CALL_OUTCOMES`.
 sums old records once in a while and recent ones at every scrape. Over all windows the totals
 only grow, as counters must: every figure that can shrink (a transfer still pending, a visit
 still waiting, a callback still owed) is a gauge in `read_current`, or left out of the counter.
-Definitions: docs/glossary.md and `switchboard.glossary`.
+Definitions: docs/glossary.md and `switchboard.stats.glossary`.
 """
 
 from __future__ import annotations
@@ -32,9 +33,8 @@ from ivr.vocabulary import (
     RETURN_KINDS,
     TRANSFER_OUTCOMES,
 )
-from switchboard.figures import QueueFigures, TransferFigures
 from switchboard.models import Callback, CallRecord, QueueVisit
-from switchboard.stats import (
+from switchboard.stats.aggregates import (
     after_hours_stats,
     call_stats,
     callback_stats,
@@ -42,6 +42,7 @@ from switchboard.stats import (
     sms_stats,
     transfer_stats,
 )
+from switchboard.stats.figures import QueueFigures, TransferFigures
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 QUEUES = ("main", "returns")
@@ -185,7 +186,7 @@ def calls_by_weekday_hour(connection: Connection, *, since_day: Any) -> dict[tup
     }
 
 
-# --- all of it, named as in switchboard.metrics.BUSINESS --------------------------------------
+# --- all of it, named as in switchboard.observability.business_metrics.BUSINESS ------------
 
 
 def _zeros(numbers: Numbers, *, departments: Sequence[str], wait_bounds: Sequence[float]) -> None:

@@ -2,8 +2,8 @@
 
 The app's port is public (Twilio, and whoever else finds it), so the app serves no `/metrics`.
 Its web workers write their metrics to files in PROMETHEUS_MULTIPROC_DIR (multiprocess mode,
-see `switchboard/metrics.py`); at every scrape this reads all of their files and answers on
-`--metrics-host` (loopback by default; the compose network in production).
+see `switchboard/observability/web_metrics.py`); at every scrape this reads all of their files
+and answers on `--metrics-host` (loopback by default; the compose network in production).
 
 It runs in the `serve` process itself, in the HTTP server's threads, not in a web worker nor
 in a supervised child of its own, because that is the most robust place:
@@ -38,7 +38,7 @@ from prometheus_client import CollectorRegistry, Metric, multiprocess, start_htt
 from prometheus_client.core import GaugeMetricFamily
 
 from switchboard.exposure import local_url
-from switchboard.metrics import MetricSpec
+from switchboard.observability.business_metrics import MetricSpec
 
 DEFAULT_PORT = 9107  # next to the exporter (9108), the ingest consumer (9109) and the worker
 PORT_ENV = "SWITCHBOARD_METRICS_PORT"

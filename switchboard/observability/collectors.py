@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily
 
-from switchboard.metrics import Kind, MetricSpec
+from switchboard.observability.business_metrics import Kind, MetricSpec
 
 
 def _spec(name: str, kind: Kind, help: str, *labels: str) -> MetricSpec:
