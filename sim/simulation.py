@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,6 @@ from switchboard.access import ApiToken, token_digest
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from switchboard.cli import Subparsers
     from switchboard.stats.figures import TransferFigures
     from workers.ingest import Ingestor
     from workers.sweep import SweepResult
@@ -335,51 +334,3 @@ def simulate(args: argparse.Namespace) -> int:
     if differs or rows != truth:
         return 1
     return 0 if not outcome.truth.problems() else 1
-
-
-def _count(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
-
-
-def register(subparsers: Subparsers) -> None:
-    parser = subparsers.add_parser(
-        "simulate",
-        help="play simulated traffic through the service and print its ground truth",
-        description=(
-            "Play a seeded mix of calls (transfers, queues, agents and agent transfers, "
-            "hand-backs, recalls, callbacks, after-hours calls) through the real service, "
-            "in-process with a simulated Twilio and a throwaway Redis and database; then "
-            "ingest the events, run the reconciliation sweep, and print every statistic next "
-            "to the ground truth, and the return rates by department, initiator and kind. "
-            "Exit code 1 if a statistic differs from the ground truth, or the ground truth "
-            "contradicts itself."
-        ),
-    )
-    parser.add_argument("--calls", type=_count, default=1000, help="calls to place (%(default)s)")
-    parser.add_argument("--seed", type=int, default=7, help="random seed (%(default)s)")
-    parser.add_argument(
-        "--faults",
-        action="store_true",
-        help="duplicate 10%% of status callbacks and action requests, delay deliveries, "
-        "and lose 5%% of status callbacks",
-    )
-    parser.add_argument(
-        "--days", type=_count, default=None, help="opening days to spread calls over (calls/250)"
-    )
-    parser.add_argument(
-        "--agents",
-        type=_count,
-        default=2,
-        help="agents on the line, at most one per agent phone in the config (%(default)s)",
-    )
-    parser.add_argument(
-        "--start",
-        type=date.fromisoformat,
-        default=TrafficPlan.start,
-        help="the first day (ISO date; default %(default)s, a Monday)",
-    )
-    parser.add_argument("--config", help="municipality file (default: SWITCHBOARD_CONFIG or Alver)")
-    parser.set_defaults(handler=simulate)

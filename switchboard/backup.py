@@ -33,7 +33,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from switchboard.cli import CommandError, Subparsers, load_settings
+from switchboard.cli.command import CommandError, Subparsers, load_settings
 from switchboard.db import normalise_url
 
 STOP_FIRST = (

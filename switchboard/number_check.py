@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from switchboard.cli import CommandError, Subparsers, load_settings, read_config
+from switchboard.cli.command import CommandError, Subparsers, load_settings, read_config
 from switchboard.settings import PLACEHOLDER_ACCOUNT_SID, Settings
 
 if TYPE_CHECKING:

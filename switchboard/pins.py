@@ -22,7 +22,7 @@ from ivr.agent import open_by_caller_id
 from ivr.config import Config, ConfigError
 
 if TYPE_CHECKING:
-    from switchboard.cli import Subparsers
+    from switchboard.cli.command import Subparsers
 
 PIN = re.compile(r"^\d{4,12}$")
 _HASHER = PasswordHasher()  # RFC 9106's low-memory profile: argon2id, 64 MiB, 3 passes
@@ -87,7 +87,7 @@ def require_agent_pins(config: Config, *, env: str) -> str | None:
 def check_agent_line(path: Path, config: Config, *, env: str) -> str | None:
     """For `serve` and `config check`: a warning line about agents let in by caller ID alone;
     in production, CommandError (exit 1) instead."""
-    from switchboard.cli import CommandError
+    from switchboard.cli.command import CommandError
 
     try:
         warning = require_agent_pins(config, env=env)
@@ -110,7 +110,7 @@ def read_pin(prompt: str = "PIN: ", *, confirm: bool = True) -> str:
 
 
 def _pin_hash_command(_args: argparse.Namespace) -> int:
-    from switchboard.cli import CommandError
+    from switchboard.cli.command import CommandError
 
     try:
         pin_hash = hash_pin(read_pin())
@@ -121,7 +121,7 @@ def _pin_hash_command(_args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Subparsers) -> None:
-    from switchboard.cli import usage
+    from switchboard.cli.command import usage
 
     agent = subparsers.add_parser(
         "agent",

@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from switchboard.cli import Subparsers
+    from switchboard.cli.command import Subparsers
 
 # Each module adds its own subcommands under `privacy` with `register_privacy(subparsers)`.
 MODULES = ("switchboard.keyring", "switchboard.subject_requests")

@@ -7,12 +7,10 @@ PROMETHEUS_MULTIPROC_DIR for its children.
 
 from __future__ import annotations
 
-import argparse
-import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily
 
 from switchboard.observability.business_metrics import Kind, MetricSpec
@@ -20,32 +18,6 @@ from switchboard.observability.business_metrics import Kind, MetricSpec
 
 def _spec(name: str, kind: Kind, help: str, *labels: str) -> MetricSpec:
     return MetricSpec(name=name, kind=kind, help=help, labels=labels)
-
-
-def add_metrics_options(
-    parser: argparse.ArgumentParser,
-    *,
-    env: str,
-    default: int = 0,
-    what: str = "this process's own counts",
-) -> None:
-    parser.add_argument(
-        "--metrics-port",
-        type=int,
-        default=int(os.environ.get(env, str(default))),
-        metavar="PORT",
-        help=f"serve {what} for Prometheus on this port (default: {env}, else {default}; 0 = off)",
-    )
-    parser.add_argument(
-        "--metrics-host",
-        default="127.0.0.1",
-        help="the address for --metrics-port (0.0.0.0 in a container)",
-    )
-
-
-def serve_metrics(args: argparse.Namespace, registry: Callable[[], CollectorRegistry]) -> None:
-    if args.metrics_port:
-        start_http_server(args.metrics_port, addr=args.metrics_host, registry=registry())
 
 
 # --- the ingest consumer (`switchboard ingest --metrics-port`) --------------------------------

@@ -9,7 +9,7 @@ import pytest
 from apphost import ACCOUNT, PUBLIC, TOKEN
 
 from sim.twilio.rest import SimulatedRest
-from switchboard.cli import CommandError
+from switchboard.cli.command import CommandError
 from switchboard.number_check import run_check
 from switchboard.settings import Settings
 from tests.fixtures.cli import run_cli
