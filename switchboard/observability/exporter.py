@@ -43,6 +43,7 @@ from sqlalchemy import Connection, Engine
 
 from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
+from switchboard.job_queues import DEFAULT_QUEUES, make_queue
 from switchboard.livestate import PREFIX, STALE_MEMBER_SECONDS
 from switchboard.observability.business_metrics import BUSINESS, QUEUE_WAIT_BUCKETS, MetricSpec
 from switchboard.stats.kpis import (
@@ -54,7 +55,6 @@ from switchboard.stats.kpis import (
     read_current,
     read_totals,
 )
-from workers.queues import DEFAULT_QUEUES, make_queue
 
 if TYPE_CHECKING:
     Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
