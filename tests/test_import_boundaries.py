@@ -45,12 +45,12 @@ SIM_COMMANDS = {"switchboard.cli.simulate", "switchboard.cli.try_call"}
 
 # switchboard -> workers: (importer, imported) -> why it is allowed. The command line is where
 # the processes are put together, so its commands that run a worker process import it, inside
-# their handlers. (`switchboard.cli` also names `workers.purge` in its list of command modules,
-# a string, for `switchboard purge`.)
+# their handlers.
 WEB_TO_WORKERS: dict[tuple[str, str], str] = {
     ("switchboard.cli.ingest", "workers.ingest"): "`switchboard ingest` runs the consumer",
     ("switchboard.cli.ingest", "workers.sweep"): "the consumer process runs the sweep",
     ("switchboard.cli.ingest", "workers.purge"): "the consumer process runs the nightly purge",
+    ("switchboard.cli.purge", "workers.purge"): "`switchboard purge` runs the purge now",
     ("switchboard.cli.worker", "workers.queues"): "`switchboard worker` runs the RQ worker",
     ("switchboard.cli.worker", "workers.context"): "the worker's jobs run in a job context",
 }

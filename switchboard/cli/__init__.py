@@ -1,9 +1,8 @@
 """The `switchboard` command line: serve, worker, ingest, migrate, config check and the rest.
 
-One module per command, each with a `register(subparsers)` function (see `COMMANDS`): serve,
-worker, ingest, migrate, config, exporter, simulate and try-call here; the commands that belong
-to one part of the service register themselves from it (`switchboard.pins`, `workers.purge`,
-`switchboard.access`, ...). Shared pieces (the operator's errors, the settings, the
+One module per command, each with a `register(subparsers)` function (see `COMMANDS`); the
+`privacy` subcommands are registered by the modules that do the work (`switchboard.keyring`,
+`switchboard.subject_requests`). Shared pieces (the operator's errors, the settings, the
 municipality file) are in `switchboard.cli.command`. Heavy imports (the app, SQLAlchemy, RQ,
 the simulator) happen inside the handlers: `switchboard --help` stays fast and works even when
 a part of the service is broken.
@@ -24,21 +23,24 @@ from switchboard.private_files import private_umask
 
 # The modules whose `register(subparsers)` adds a command, in the order `--help` lists them.
 # Imported by name when the parser is built, so this package imports none of them itself.
-COMMANDS: tuple[str, ...] = (
-    "switchboard.cli.serve",
-    "switchboard.cli.worker",
-    "switchboard.cli.ingest",
-    "switchboard.cli.migrate",
-    "switchboard.cli.config",
-    "switchboard.pins",
-    "switchboard.cli.try_call",
-    "workers.purge",
-    "switchboard.cli.exporter",
-    "switchboard.cli.simulate",
-    "switchboard.access",
-    "switchboard.backup",
-    "switchboard.number_check",
-    "switchboard.privacy",
+COMMANDS: tuple[str, ...] = tuple(
+    f"switchboard.cli.{name}"
+    for name in (
+        "serve",
+        "worker",
+        "ingest",
+        "migrate",
+        "config",
+        "agent",
+        "try_call",
+        "purge",
+        "exporter",
+        "simulate",
+        "token",
+        "backup",
+        "twilio_check",
+        "privacy",
+    )
 )
 
 

@@ -10,7 +10,7 @@ from apphost import ACCOUNT, PUBLIC, TOKEN
 
 from sim.twilio.rest import SimulatedRest
 from switchboard.cli.command import CommandError
-from switchboard.number_check import run_check
+from switchboard.cli.twilio_check import run_check
 from switchboard.settings import Settings
 from tests.fixtures.cli import run_cli
 
