@@ -20,6 +20,9 @@ COPY README.md ./
 COPY switchboard ./switchboard
 COPY ivr ./ivr
 COPY workers ./workers
+# The simulated Twilio and callers, for `switchboard simulate` and `try-call`; the service never
+# imports them.
+COPY sim ./sim
 # The service itself, without resolving anything again.
 RUN pip install --no-deps . \
     # var/ holds the spool for events that could not reach Redis; it must be writable by the

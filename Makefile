@@ -7,6 +7,10 @@ BIN := $(VENV)/bin
 # Reinstall only when the dependencies may have changed: the stamp is older than pyproject.toml.
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# `make test` measures line coverage of switchboard, ivr, workers and sim (in the test process;
+# not the servers tests start as subprocesses) and fails below this floor: 87.9% when it was set.
+# A narrowed run (PYTEST_ARGS) skips coverage.
+COVERAGE_FLOOR := 87
 
 .DEFAULT_GOAL := help
 .PHONY: help run test system-packages check bench lock clean distclean
@@ -29,7 +33,7 @@ run: $(STAMP) ## serve on embedded defaults (SQLite and Redis under ./var/), htt
 # system-packages first (make builds prerequisites left to right): python3-venv may be what
 # creating .venv needs.
 test: system-packages $(STAMP) ## run every test (PYTEST_ARGS="-k name" to narrow)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(or $(PYTEST_ARGS),--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR))
 
 system-packages: ## install the Debian packages the tests need (as root; else prints the command)
 	@.ci/system-packages
@@ -54,7 +58,7 @@ lock: $(STAMP) ## regenerate requirements.lock, the image's hashed pins, from py
 	$(BIN)/python deploy/lockfile.py check
 
 clean: ## remove run-time data (./var/) and caches; keeps .venv
-	rm -rf var build .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf var build .pytest_cache .mypy_cache .ruff_cache *.egg-info .coverage
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean ## also remove .venv

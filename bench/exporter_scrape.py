@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, insert  # noqa: E402
 
 from switchboard.db import make_engine, migrate  # noqa: E402
-from switchboard.exporter import History  # noqa: E402
-from switchboard.kpis import read_current  # noqa: E402
-from switchboard.metrics import QUEUE_WAIT_BUCKETS  # noqa: E402
 from switchboard.models import CallRecord, QueueVisit, ReturnRecord, TransferRecord  # noqa: E402
+from switchboard.observability.business_metrics import QUEUE_WAIT_BUCKETS  # noqa: E402
+from switchboard.observability.exporter import History  # noqa: E402
+from switchboard.stats.kpis import read_current  # noqa: E402
 
 OSLO = ZoneInfo("Europe/Oslo")
 DEPARTMENTS = ("byggesak", "barnehage_skule", "helse_omsorg", "skatt_gebyr", "vatn_veg", "nav")

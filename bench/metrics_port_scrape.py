@@ -38,15 +38,15 @@ sys.path.insert(0, str(ROOT))
 from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 
 from ivr.events import Event  # noqa: E402
-from switchboard.metrics import WebMetrics  # noqa: E402
-from switchboard.metrics_port import web_registry  # noqa: E402
+from switchboard.observability.metrics_port import web_registry  # noqa: E402
+from switchboard.observability.web_metrics import WebMetrics  # noqa: E402
 from switchboard.spool import Spool  # noqa: E402
 
 WORKER = textwrap.dedent(
     """
     import sys
     from prometheus_client import CollectorRegistry
-    from switchboard.metrics import WebMetrics
+    from switchboard.observability.web_metrics import WebMetrics
 
     metrics = WebMetrics(CollectorRegistry(), routes=["/twilio/voice", "/twilio/status"])
     with metrics.timing("/twilio/voice") as seen:

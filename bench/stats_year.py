@@ -1,9 +1,9 @@
 """The statistics on a year of call records (issue 3: "a year of data answers fast").
 
 Fills a migrated SQLite database with a year of synthetic records (the exporter benchmark's
-generator, ~110,000 calls at 300 a day), then times `switchboard.stats.report` for the whole
-year grouped by department and by hour, against a baseline measured in the same run: one
-`SELECT count(*) FROM calls`, the cheapest full read of the largest table.
+generator, ~110,000 calls at 300 a day), then times `switchboard.stats.aggregates.report`
+for the whole year grouped by department and by hour, against a baseline measured in the same
+run: one `SELECT count(*) FROM calls`, the cheapest full read of the largest table.
 
     .venv/bin/python bench/stats_year.py [--calls-per-day 300] [--repeat 5]
 
@@ -31,7 +31,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from switchboard.db import make_engine, migrate  # noqa: E402
 from switchboard.models import CallRecord  # noqa: E402
-from switchboard.stats import report  # noqa: E402
+from switchboard.stats.aggregates import report  # noqa: E402
 
 
 def _median_seconds(action: Any, repeat: int) -> float:

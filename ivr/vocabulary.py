@@ -1,8 +1,8 @@
 """The words the whole system shares: one definition, imported everywhere else.
 
 The IVR decides a transfer's outcome (ivr/transfer.py), the projection records it
-(workers/projection.py), the statistics and the exporter count it (switchboard/stats.py,
-switchboard/kpis.py) and the simulation's ground truth checks it (switchboard/groundtruth.py).
+(workers/projection.py), the statistics and the exporter count it (switchboard/stats/aggregates.py,
+switchboard/stats/kpis.py) and the simulation's ground truth checks it (sim/ground_truth.py).
 They all take the values from here, so a new outcome or kind is added in one place. What each
 word means is in docs/glossary.md. Database migrations keep their own frozen copies: a
 migration must not change when this module does.

@@ -22,19 +22,15 @@ any of them configured.
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import hashlib
 import hmac
-import json
-import secrets
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Role = Literal["agent", "department_lead", "manager", "operator"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -117,34 +113,3 @@ def authenticate(token: str, tokens: Sequence[ApiToken]) -> Principal | None:
 
 
 # --- `switchboard token new` -------------------------------------------------------------
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    token = subparsers.add_parser("token", help="API tokens for staff and tools")
-    actions = token.add_subparsers(dest="token_command", required=True)
-    new = actions.add_parser(
-        "new",
-        help="make a token; prints it once, and the entry for SWITCHBOARD_API_TOKENS",
-        description="Make a random API token. The token is printed once; the service keeps "
-        "only its SHA-256, in the JSON entry printed below it.",
-    )
-    new.add_argument("--name", required=True, help="who or what holds it, e.g. 'grafana'")
-    new.add_argument("--role", required=True, choices=ROLES)
-    new.add_argument("--department", help="the department id, for a department_lead")
-    new.set_defaults(handler=_token_new)
-
-
-def _token_new(args: argparse.Namespace) -> int:
-    token = secrets.token_urlsafe(32)
-    try:
-        entry = ApiToken(
-            name=args.name, role=args.role, department=args.department, sha256=token_digest(token)
-        )
-    except ValidationError as exc:
-        for error in exc.errors():
-            sys.stderr.write(f"error: {str(error['msg']).removeprefix('Value error, ')}\n")
-        return 2
-    print(f"token (shown once; give it to {args.name}): {token}")  # noqa: T201 - CLI output
-    print("entry for SWITCHBOARD_API_TOKENS (a JSON list):")  # noqa: T201
-    print(json.dumps(entry.model_dump(exclude_none=True)))  # noqa: T201
-    return 0

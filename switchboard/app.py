@@ -26,7 +26,7 @@ from prometheus_client import CollectorRegistry
 from twilio.rest import Client as TwilioClient
 
 from ivr.call import Context
-from ivr.config import Config, ConfigError, parse_config
+from ivr.config import Config, ConfigError
 from ivr.fallback import fallback_twiml
 from ivr.hours import Hours
 from switchboard.access_log import drop_query_strings
@@ -37,7 +37,8 @@ from switchboard.errors import install_error_handlers
 from switchboard.eventlog import EventLog
 from switchboard.lifeline import die_with_parent
 from switchboard.livestate import LiveState
-from switchboard.metrics import WebMetrics
+from switchboard.municipality import read_municipality
+from switchboard.observability.web_metrics import WebMetrics
 from switchboard.pins import pin_matches, require_agent_pins
 from switchboard.redis_client import web_redis
 from switchboard.routes import callbacks, calls, health, returns, stats, voice
@@ -51,11 +52,9 @@ log = logging.getLogger(__name__)
 def load_config(path: Path) -> Config:
     """Read and validate the municipality file; ConfigError names the file and each problem."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
+        return read_municipality(path)
+    except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
-    try:
-        return parse_config(text)
     except ConfigError as exc:
         raise ConfigError([f"{path}: {error}" for error in exc.errors]) from None
 

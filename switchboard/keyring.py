@@ -33,7 +33,7 @@ from switchboard.spool import CURRENT, REPLAYING_PREFIX
 if TYPE_CHECKING:
     import redis
 
-    from switchboard.cli import Subparsers
+    from switchboard.cli.command import Subparsers
 
 STREAM_CHUNK = 500
 
@@ -75,7 +75,7 @@ def register_privacy(commands: Subparsers) -> None:
 def _new_key(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from switchboard.cli import CommandError
+    from switchboard.cli.command import CommandError
 
     key_id = args.id or datetime.now(UTC).strftime("k%Y%m%d")
     if not KEY_ID.match(key_id):
@@ -100,7 +100,7 @@ def _rekey(_args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
 
     from switchboard import audit
-    from switchboard.cli import CommandError, load_settings
+    from switchboard.cli.command import CommandError, load_settings
     from switchboard.db import make_engine
     from switchboard.redis_client import worker_redis
 

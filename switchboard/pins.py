@@ -1,5 +1,6 @@
 """Agent PINs: the argon2 check the app injects into the flow, the production rule about agents
-who get in by caller ID alone, and `switchboard agent pin-hash`.
+who get in by caller ID alone, and the hashing behind `switchboard agent pin-hash`
+(switchboard/cli/agent.py).
 
 The municipality file holds only argon2id hashes (PHC strings). Verifying reads the cost
 parameters from the stored hash, so a hash made with other parameters still verifies.
@@ -7,7 +8,6 @@ parameters from the stored hash, so a hash made with other parameters still veri
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import re
 import secrets
@@ -22,7 +22,7 @@ from ivr.agent import open_by_caller_id
 from ivr.config import Config, ConfigError
 
 if TYPE_CHECKING:
-    from switchboard.cli import Subparsers
+    pass
 
 PIN = re.compile(r"^\d{4,12}$")
 _HASHER = PasswordHasher()  # RFC 9106's low-memory profile: argon2id, 64 MiB, 3 passes
@@ -87,7 +87,7 @@ def require_agent_pins(config: Config, *, env: str) -> str | None:
 def check_agent_line(path: Path, config: Config, *, env: str) -> str | None:
     """For `serve` and `config check`: a warning line about agents let in by caller ID alone;
     in production, CommandError (exit 1) instead."""
-    from switchboard.cli import CommandError
+    from switchboard.cli.command import CommandError
 
     try:
         warning = require_agent_pins(config, env=env)
@@ -107,36 +107,3 @@ def read_pin(prompt: str = "PIN: ", *, confirm: bool = True) -> str:
     if confirm and getpass.getpass("The same PIN again: ") != first:
         raise ValueError("the two PINs differ")
     return first
-
-
-def _pin_hash_command(_args: argparse.Namespace) -> int:
-    from switchboard.cli import CommandError
-
-    try:
-        pin_hash = hash_pin(read_pin())
-    except ValueError as exc:
-        raise CommandError(str(exc)) from None
-    sys.stdout.write(pin_hash + "\n")
-    return 0
-
-
-def register(subparsers: Subparsers) -> None:
-    from switchboard.cli import usage
-
-    agent = subparsers.add_parser(
-        "agent",
-        help="work with the agent line",
-        description="Work with the agent line's agents.",
-    )
-    agent.set_defaults(handler=lambda _args: usage(agent))
-    actions = agent.add_subparsers(title="actions", metavar="ACTION")
-    pin_hash = actions.add_parser(
-        "pin-hash",
-        help="hash an agent's PIN for the municipality file",
-        description=(
-            "Read a PIN (4 to 12 digits) from a hidden prompt, or from stdin when it is not a "
-            "terminal, and print its argon2id hash. Put the hash under the agent's pin_hash in "
-            "the municipality file; the PIN itself never goes there."
-        ),
-    )
-    pin_hash.set_defaults(handler=_pin_hash_command)

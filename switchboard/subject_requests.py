@@ -29,7 +29,7 @@ from switchboard import audit
 from switchboard.subject_data import NotANumber, Subject, as_json, erase, find, spans
 
 if TYPE_CHECKING:
-    from switchboard.cli import Subparsers
+    from switchboard.cli.command import Subparsers
 
 # The municipality's local time, as in the statistics: dates given and times shown.
 LOCAL = ZoneInfo("Europe/Oslo")
@@ -156,7 +156,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _write_private(path: Path, text: str) -> None:
     """Create (or replace) the file readable by its owner only, then write it."""
-    from switchboard.cli import CommandError
+    from switchboard.cli.command import CommandError
 
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -259,7 +259,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> tuple[Subject, Engine, str]:
-    from switchboard.cli import CommandError, load_settings
+    from switchboard.cli.command import CommandError, load_settings
 
     settings = load_settings()
     try:
@@ -271,7 +271,7 @@ def _open(args: argparse.Namespace) -> tuple[Subject, Engine, str]:
 
 
 def _engine() -> Engine:
-    from switchboard.cli import load_settings
+    from switchboard.cli.command import load_settings
     from switchboard.db import make_engine
 
     return make_engine(load_settings().sqlalchemy_url)

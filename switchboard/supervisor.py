@@ -230,7 +230,7 @@ def child_environment(
     metrics_dir: Path,
 ) -> dict[str, str]:
     """The environment every child gets. Only the children get PROMETHEUS_MULTIPROC_DIR: the
-    supervisor reads their files (switchboard/metrics_port.py) but writes none."""
+    supervisor reads their files (switchboard/observability/metrics_port.py) but writes none."""
     env = dict(base)
     env.update(
         {

@@ -2,7 +2,7 @@
 `workers.context.build_context`), the reconciliation sweep and `switchboard twilio check`.
 
 `http_client` is the one seam for tests and simulations: the twilio SDK sends every request
-through it, so the simulator's REST API (`switchboard.simulator.SimulatedRest`) can stand in
+through it, so the simulator's REST API (`sim.twilio.SimulatedRest`) can stand in
 for api.twilio.com without touching our code.
 
 By default the SDK's HTTP client has no timeout. An agent's request waits on this call, so do

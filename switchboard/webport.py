@@ -4,7 +4,7 @@ uvicorn runs as a supervised child. If the port is taken (another `serve`, anoth
 uvicorn exits at once, the supervisor restarts it with backoff, and it fails again, for ever,
 while `serve` looks alive. So `serve` first binds the port itself, the way uvicorn will, and
 stops with a clear message when it cannot: the same rule as the metrics port
-(switchboard/metrics_port.py), which `serve` binds and keeps.
+(switchboard/observability/metrics_port.py), which `serve` binds and keeps.
 
 The check releases the port again for uvicorn, so a program that takes it in the moment
 between the two still makes the web child fail; its log says why.

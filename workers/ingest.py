@@ -48,12 +48,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Stateme
 from ivr.events import Event
 from switchboard.db import make_engine
 from switchboard.eventlog import EventLog
+from switchboard.job_queues import SMS_QUEUE, make_queue
 from switchboard.models import SmsMessage
 from switchboard.sealing import NumberSeal, development_keys, open_numbers
 from switchboard.settings import Settings
 from workers.event_rows import insert_events
 from workers.projection import Projector
-from workers.queues import SMS_QUEUE, make_queue
 from workers.records import load_projector, project_calls
 from workers.sms import SMS_RETRY, send_sms
 

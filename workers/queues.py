@@ -1,7 +1,7 @@
 """RQ queues and workers, built the one way every process must agree on.
 
-- JSON serialisation on both sides: RQ's default pickle would execute whatever a writer to
-  Redis put there (docs/metrics-performance-reliability.md §5.2).
+- JSON serialisation on both sides (the queues themselves: switchboard/job_queues.py): RQ's
+  default pickle would execute whatever a writer to Redis put there.
 - Workers activate the `JobContext` (workers/context.py) around every job.
 - Jobs with retry intervals need the scheduler: run workers with `with_scheduler=True`.
 - Jobs take row ids, never a phone number, and workers do not log job descriptions: what RQ
@@ -16,18 +16,12 @@ from multiprocessing.util import register_after_fork
 from typing import Any
 
 import redis
-from rq import Queue, SimpleWorker, Worker
+from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 
+from switchboard.job_queues import DEFAULT_QUEUES, make_queue
 from switchboard.lifeline import die_with_parent
 from workers.context import JobContext, activated
-
-SMS_QUEUE = "sms"
-DEFAULT_QUEUES = (SMS_QUEUE,)
-
-
-def make_queue(name: str, *, connection: redis.Redis) -> Queue:
-    return Queue(name, connection=connection, serializer=JSONSerializer)
 
 
 class _ContextMixin:

@@ -35,7 +35,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, case, delete, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ivr.config import parse_config
 from ivr.events import Event
 from switchboard.models import (
     Base,
@@ -46,6 +45,7 @@ from switchboard.models import (
     ReturnRecord,
     TransferRecord,
 )
+from switchboard.municipality import read_municipality
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.settings import DEFAULT_CONFIG
 from workers.projection import CallProjection, CallRow, Projector
@@ -82,7 +82,7 @@ def load_projector(path: Path = DEFAULT_CONFIG, *, caller_key: str | None = None
         if caller_key
         else []
     )
-    return Projector(parse_config(path.read_text(encoding="utf-8")), unidentified=unidentified)
+    return Projector(read_municipality(path), unidentified=unidentified)
 
 
 def project_calls(

@@ -1,4 +1,4 @@
-"""What the purge removes, kind by kind (docs/privacy.md, "Retention and files"); `workers.purge` runs it.
+"""What the purge removes, kind by kind (docs/privacy.md); `workers.purge` runs it.
 
 - Callback numbers: kept while the callback is pending and `callback_days` after it was done or
   cancelled (so an agent can see whom they called), then replaced by "". A pending callback

@@ -21,7 +21,8 @@ from ivr.vocabulary import SERVICE_LEVEL_SECONDS, Initiator
 from switchboard.access import Principal
 from switchboard.deps import ServicesDep, allow
 from switchboard.errors import COMMON_ERRORS, api_error
-from switchboard.figures import (
+from switchboard.stats.aggregates import report
+from switchboard.stats.figures import (
     AfterHoursFigures,
     CallbackFigures,
     CallFigures,
@@ -34,8 +35,7 @@ from switchboard.figures import (
     TransferFigures,
     figure_fields,
 )
-from switchboard.glossary import TERMS, glossary_html
-from switchboard.stats import report
+from switchboard.stats.glossary import TERMS, glossary_html
 
 router = APIRouter(tags=["stats"])
 

@@ -27,7 +27,7 @@ from switchboard.deps import (
     make_turn,
     verified_twilio_params,
 )
-from switchboard.metrics import WebMetrics
+from switchboard.observability.web_metrics import WebMetrics
 from switchboard.routes.metrics import web_metrics
 
 log = logging.getLogger(__name__)

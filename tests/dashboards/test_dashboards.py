@@ -12,7 +12,8 @@ import yaml
 from boards import GRAFANA, ROOT, dashboards, datasource_uid, queries, recorded_names, substitute
 from prometheus_client import CollectorRegistry
 
-from switchboard.metrics import BUSINESS, WebMetrics
+from switchboard.observability.business_metrics import BUSINESS
+from switchboard.observability.web_metrics import WebMetrics
 from tests.fixtures.prometheus import promtool
 
 AUDIENCES = {"Sentralbord – oversikt", "Retur frå avdelingar", "Sanntid", "Drift"}

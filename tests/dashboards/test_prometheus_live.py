@@ -22,11 +22,11 @@ from sqlalchemy import text
 from stack import Stack, running_stack
 
 from ivr.config import parse_config
-from switchboard.calltrial import AGENT_LINE, simulator_for
+from sim.call_trial import AGENT_LINE, simulator_for
+from sim.twilio import Department, hang_up_after, press, talk
 from switchboard.db import make_engine
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
-from switchboard.simulator import Department, hang_up_after, press, talk
 from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.localhost import fetch, poll, status
 from tests.fixtures.prometheus import check_metrics

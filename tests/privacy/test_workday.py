@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from switchboard.calltrial import in_process_service
+from sim.call_trial import in_process_service
 from switchboard.settings import Settings
 from tests.privacy.workday import KEYED, Workday
 

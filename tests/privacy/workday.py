@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 
 from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
-from switchboard.calltrial import place_agent, simulator_for, trial_agent
+from sim.call_trial import place_agent, simulator_for, trial_agent
+from sim.twilio import Call, HttpClient, hang_up, press, talk
+from sim.twilio.scripts import Action
 from switchboard.settings import Settings
-from switchboard.simulator import Call, HttpClient, hang_up, press, talk
-from switchboard.simulator.scripts import Action
 
 # Obviously fictional: +47 900 0x xxx and +47 400 0x xxx mobiles, +47 555 0x xxx landlines,
 # and the mobiles landline callers key in for a callback, +47 411 0x xxx.

@@ -11,7 +11,7 @@ after-hours calls. The faults: 10% of status callbacks and action requests dupli
 delivery delayed up to 10 s (so reordered), 5% of status callbacks lost, recovered by the sweep.
 
 The ground truth is read from the simulated world, never from our events or SQL
-(`switchboard.truthrecorder`). The scenario mix is asserted too, so that the equalities cannot
+(`sim.truth_recorder`). The scenario mix is asserted too, so that the equalities cannot
 hold for want of traffic.
 """
 
@@ -25,21 +25,21 @@ import pytest
 from sqlalchemy import Engine
 
 from ivr.vocabulary import AFTER_HOURS_RESULTS, BOUNCE_CAUSES, RETURN_KINDS
-from switchboard import stats
-from switchboard.groundtruth import GroundTruth
-from switchboard.settings import DEFAULT_CONFIG
-from switchboard.simulation import (
+from sim.ground_truth import GroundTruth
+from sim.simulation import (
     Simulated,
     simulated_service,
     statistics_figures,
     statistics_rows,
 )
-from switchboard.traffic import TrafficPlan
+from sim.traffic import TrafficPlan
+from switchboard.settings import DEFAULT_CONFIG
+from switchboard.stats import aggregates as stats
 
 PLAN = TrafficPlan(calls=300, seed=7, faults=True)
 DAY = timedelta(hours=24)  # the recall window
 
-# The statistics the issue names, by `switchboard.figures` section and field.
+# The statistics the issue names, by `switchboard.stats.figures` section and field.
 NAMED = {
     "calls.calls",
     "queue.offered",

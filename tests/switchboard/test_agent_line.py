@@ -20,12 +20,12 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
 from ivr.config import Config, ConfigError
+from sim.call_trial import AGENT_LINE, place_agent, simulator_for
+from sim.twilio import TwilioSimulator, hang_up_after, press, talk
 from switchboard.app import create_app
-from switchboard.calltrial import AGENT_LINE, place_agent, simulator_for
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
-from switchboard.simulator import TwilioSimulator, hang_up_after, press, talk
 from tests.fixtures.agents import (
     AGENT_NUMBER,
     CLIENT_AGENT,

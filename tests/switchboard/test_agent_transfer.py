@@ -16,10 +16,10 @@ from apphost import auth, make_settings
 from fastapi.testclient import TestClient
 
 from ivr.config import Config
+from sim.call_trial import AGENT_LINE, simulator_for
+from sim.twilio import Department, SimulatedRest, TwilioSimulator, press, talk
 from switchboard.app import create_app
-from switchboard.calltrial import AGENT_LINE, simulator_for
 from switchboard.settings import Settings
-from switchboard.simulator import Department, SimulatedRest, TwilioSimulator, press, talk
 from switchboard.twilio_rest import twilio_client
 from tests.fixtures.agents import CLIENT_AGENT
 

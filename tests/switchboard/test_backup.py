@@ -22,11 +22,11 @@ import redis
 from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
-from switchboard.calltrial import simulator_for
+from sim.call_trial import simulator_for
+from sim.twilio import TwilioSimulator, hang_up_after, press
+from sim.twilio.scripts import Action
 from switchboard.db import make_engine
 from switchboard.settings import Settings
-from switchboard.simulator import TwilioSimulator, hang_up_after, press
-from switchboard.simulator.scripts import Action
 from tests.fixtures.cli import run_cli
 from tests.fixtures.postgres import find_pg_bin
 from workers.ingest import Ingestor

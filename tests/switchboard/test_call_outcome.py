@@ -16,11 +16,11 @@ from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
 from ivr.events import Event
 from ivr.vocabulary import CALL_OUTCOMES, ENDED_CALL_OUTCOMES
-from switchboard import stats
 from switchboard.db import current_revision, downgrade, make_engine, migrate
-from switchboard.kpis import EPOCH, FOREVER, read_current, read_totals
 from switchboard.models import CallRecord
 from switchboard.settings import DEFAULT_CONFIG
+from switchboard.stats import aggregates as stats
+from switchboard.stats.kpis import EPOCH, FOREVER, read_current, read_totals
 from tests.fixtures.calls import OSLO, Call, oslo
 from workers.event_rows import insert_events
 from workers.projection import CallProjection, Projector

@@ -10,12 +10,12 @@ import pytest
 from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
+from sim.call_trial import simulator_for
+from sim.twilio import press
 from switchboard.audit import entries
-from switchboard.calltrial import simulator_for
 from switchboard.db import make_engine
 from switchboard.pseudonym import caller_pseudonym
-from switchboard.simulator import press
-from switchboard.stats import callback_stats
+from switchboard.stats.aggregates import callback_stats
 from workers.ingest import Ingestor
 
 

@@ -15,8 +15,8 @@ import pytest
 from apphost import make_app, make_settings
 from fastapi.testclient import TestClient
 
-from switchboard.calltrial import AGENT_LINE, simulator_for
-from switchboard.simulator import Department, hang_up_after, press, say, silence, talk
+from sim.call_trial import AGENT_LINE, simulator_for
+from sim.twilio import Department, hang_up_after, press, say, silence, talk
 from tests.fixtures.agents import CLIENT_AGENT
 
 OSLO = ZoneInfo("Europe/Oslo")

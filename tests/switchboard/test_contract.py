@@ -16,9 +16,9 @@ import schemathesis
 from apphost import auth, make_settings
 from hypothesis import HealthCheck, assume, given, settings
 
+from sim.twilio.rest import SimulatedRest
 from switchboard.access import Role
 from switchboard.app import create_app
-from switchboard.simulator.rest import SimulatedRest
 from switchboard.twilio_rest import twilio_client
 
 EXAMPLES = 40

@@ -11,17 +11,17 @@ from apphost import make_settings
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 
+from sim.call_trial import AGENT_LINE, simulator_for
+from sim.twilio import Department, hang_up_after, press, talk
 from switchboard.app import create_app
-from switchboard.calltrial import AGENT_LINE, simulator_for
 from switchboard.db import make_engine
-from switchboard.exporter import BusinessCollector, History, exporter_registry
-from switchboard.kpis import EPOCH, FOREVER, read_totals
-from switchboard.metrics import QUEUE_WAIT_BUCKETS
-from switchboard.simulator import Department, hang_up_after, press, talk
+from switchboard.job_queues import SMS_QUEUE, make_queue
+from switchboard.observability.business_metrics import QUEUE_WAIT_BUCKETS
+from switchboard.observability.exporter import BusinessCollector, History, exporter_registry
+from switchboard.stats.kpis import EPOCH, FOREVER, read_totals
 from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.prometheus import check_metrics
 from workers.ingest import Ingestor
-from workers.queues import SMS_QUEUE, make_queue
 
 OSLO = ZoneInfo("Europe/Oslo")
 MORNING = datetime(2026, 11, 25, 10, 0, tzinfo=OSLO)  # a Wednesday, open

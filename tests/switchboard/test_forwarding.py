@@ -15,8 +15,8 @@ import pytest
 from apphost import make_app, make_settings
 from fastapi.testclient import TestClient
 
-from switchboard.calltrial import simulator_for
-from switchboard.simulator import press
+from sim.call_trial import simulator_for
+from sim.twilio import press
 
 OSLO = ZoneInfo("Europe/Oslo")
 MAIN = "+4756375000"

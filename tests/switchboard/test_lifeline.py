@@ -12,12 +12,12 @@ from pathlib import Path
 from redis import Redis
 from rq import Worker
 
+from switchboard.job_queues import SMS_QUEUE, make_queue
 from switchboard.redis_client import connect_redis
 from tests.fixtures.cli import run_cli
 from tests.fixtures.localhost import free_port, poll, status, wait_for
 from tests.fixtures.processes import alive, descendants
 from tests.fixtures.serve import running_serve
-from workers.queues import SMS_QUEUE, make_queue
 
 
 def port_is_free(port: int) -> bool:

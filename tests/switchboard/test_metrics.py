@@ -21,15 +21,16 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 
+from sim.call_trial import AGENT_LINE, simulator_for
+from sim.twilio import Department, hang_up_after, press, talk
 from switchboard.app import create_app
-from switchboard.calltrial import AGENT_LINE, simulator_for
-from switchboard.collectors import INGEST, WORKER
 from switchboard.eventlog import EventLog
-from switchboard.metrics import BUSINESS, WEBHOOK_BUCKETS, WebMetrics
-from switchboard.metrics_port import SERVE
+from switchboard.observability.business_metrics import BUSINESS
+from switchboard.observability.collectors import INGEST, WORKER
+from switchboard.observability.metrics_port import SERVE
+from switchboard.observability.web_metrics import WEBHOOK_BUCKETS, WebMetrics
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
-from switchboard.simulator import Department, hang_up_after, press, talk
 from switchboard.spool import Spool
 from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.localhost import poll

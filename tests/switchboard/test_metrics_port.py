@@ -13,7 +13,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from switchboard.metrics_port import web_registry
+from switchboard.observability.metrics_port import web_registry
 from tests.fixtures.localhost import free_port
 from tests.fixtures.prometheus import check_metrics
 
@@ -28,7 +28,7 @@ def web_worker(directory: Path, *, breaker_open: bool) -> Iterator[subprocess.Po
         f"""
         import sys
         from prometheus_client import CollectorRegistry
-        from switchboard.metrics import WebMetrics
+        from switchboard.observability.web_metrics import WebMetrics
 
         metrics = WebMetrics(CollectorRegistry(), routes=[{VOICE!r}])
         with metrics.timing({VOICE!r}) as seen:

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from apphost import ACCOUNT, PUBLIC, TOKEN
 
-from switchboard.cli import CommandError
-from switchboard.number_check import run_check
+from sim.twilio.rest import SimulatedRest
+from switchboard.cli.command import CommandError
+from switchboard.cli.twilio_check import run_check
 from switchboard.settings import Settings
-from switchboard.simulator.rest import SimulatedRest
 from tests.fixtures.cli import run_cli
 
 MAIN = "+4756375000"

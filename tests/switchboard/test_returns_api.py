@@ -10,9 +10,9 @@ from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
 from ivr.events import Event
-from switchboard.calltrial import simulator_for
+from sim.call_trial import simulator_for
+from sim.twilio import Department, hang_up_after, press
 from switchboard.db import make_engine
-from switchboard.simulator import Department, hang_up_after, press
 from workers.ingest import Ingestor
 
 

@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sim.call_trial import simulator_for
+from sim.twilio import press
 from switchboard import audit
-from switchboard.calltrial import simulator_for
 from switchboard.db import make_engine
 from switchboard.eventlog import EventLog
 from switchboard.models import Callback, CallEvent
@@ -32,7 +33,6 @@ from switchboard.sealing import (
     seal_numbers,
 )
 from switchboard.settings import Settings
-from switchboard.simulator import press
 from switchboard.spool import Spool
 from tests.fixtures.cli import run_cli
 from tests.fixtures.events import callback_request, make_event, sms_request

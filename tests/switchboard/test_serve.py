@@ -19,10 +19,10 @@ from rq import Worker
 from sqlalchemy import Engine, create_engine, text
 
 from ivr.config import parse_config
-from switchboard.calltrial import simulator_for
+from sim.call_trial import simulator_for
+from sim.twilio import Call, hang_up
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
-from switchboard.simulator import Call, hang_up
 from tests.fixtures.localhost import fetch, free_port, status, wait_for
 from tests.fixtures.prometheus import check_metrics
 from tests.fixtures.serve import running_serve, start_serve

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from switchboard.models import Callback, QueueVisit, ReturnRecord, TransferRecord
 from switchboard.settings import DEFAULT_CONFIG
-from switchboard.stats import (
+from switchboard.stats.aggregates import (
     callback_stats,
     queue_stats,
     report,

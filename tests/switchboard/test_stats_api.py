@@ -13,8 +13,8 @@ from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from switchboard.glossary import TERMS, glossary_markdown
 from switchboard.models import QueueVisit, TransferRecord
+from switchboard.stats.glossary import TERMS, glossary_markdown
 from tests.fixtures.calls import OSLO, oslo
 
 NOW = "2026-11-25T12:00:00+01:00"

@@ -16,11 +16,11 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from switchboard.audit import entries
-from switchboard.figures import GROUPINGS
 from switchboard.models import Callback, CallEvent, CallRecord, SmsMessage, TransferRecord
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.settings import DEFAULT_CONFIG
-from switchboard.stats import report
+from switchboard.stats.aggregates import report
+from switchboard.stats.figures import GROUPINGS
 from switchboard.subject_data import (
     ERASED_PREFIX,
     NotANumber,

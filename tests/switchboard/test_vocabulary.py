@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ivr.vocabulary import CALL_OUTCOMES, RETURN_KINDS, TRANSFER_OUTCOMES
-from switchboard.glossary import TERMS
+from switchboard.stats.glossary import TERMS
 
 
 def text_of(anchor: str) -> str:

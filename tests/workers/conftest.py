@@ -8,11 +8,12 @@ import redis
 from rq import Queue, SimpleWorker, Worker
 from sqlalchemy import Engine
 
+from sim.twilio import SimulatedRest
+from switchboard.job_queues import SMS_QUEUE, make_queue
 from switchboard.settings import Settings
-from switchboard.simulator import SimulatedRest
 from workers.context import JobContext, build_context
 from workers.ingest import Ingestor
-from workers.queues import SMS_QUEUE, make_queue, make_worker
+from workers.queues import make_worker
 
 STREAM = "test:events"
 CALLER_KEY = "test-caller-key"

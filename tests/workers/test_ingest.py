@@ -14,7 +14,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from ivr.events import Event
-from switchboard.collectors import ingest_registry
 from switchboard.eventlog import EventLog
 from switchboard.models import (
     Callback,
@@ -25,10 +24,11 @@ from switchboard.models import (
     SmsMessage,
     TransferRecord,
 )
+from switchboard.observability.collectors import ingest_registry
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.sealing import NumberSeal, new_key, seal_numbers
 from switchboard.spool import Spool
-from switchboard.stats import call_stats, queue_stats, transfer_stats
+from switchboard.stats.aggregates import call_stats, queue_stats, transfer_stats
 from tests.fixtures.calls import Call, oslo
 from tests.fixtures.events import callback_request, make_event, sms_request
 from tests.fixtures.prometheus import check_metrics

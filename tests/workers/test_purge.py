@@ -15,9 +15,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from switchboard.collectors import ingest_registry
 from switchboard.db import make_engine, migrate
 from switchboard.models import Callback
+from switchboard.observability.collectors import ingest_registry
 from tests.fixtures.localhost import fetch, free_port, wait_for
 from tests.fixtures.prometheus import check_metrics
 from workers.purge import Purger, purge_numbers, start_purger

@@ -11,11 +11,11 @@ import redis
 from prometheus_client import generate_latest
 from sqlalchemy import Engine, func, insert, select
 
-from switchboard.collectors import ingest_registry
 from switchboard.db import make_engine, migrate
-from switchboard.figures import Report
 from switchboard.models import Callback, CallEvent, CallRecord, SmsMessage
-from switchboard.stats import report
+from switchboard.observability.collectors import ingest_registry
+from switchboard.stats.aggregates import report
+from switchboard.stats.figures import Report
 from tests.fixtures.calls import Call
 from tests.fixtures.cli import run_cli
 from tests.fixtures.prometheus import check_metrics

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ivr.phone import is_norwegian_mobile
-from switchboard.collectors import worker_registry
+from sim.twilio.rest import API, SimulatedRest
 from switchboard.models import SmsMessage
-from switchboard.simulator.rest import API, SimulatedRest
+from switchboard.observability.collectors import worker_registry
 from tests.fixtures.events import sms_request
 from tests.fixtures.prometheus import check_metrics
 from tests.workers.conftest import ACCOUNT_SID, STREAM, job_context

@@ -13,8 +13,8 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sim.twilio.rest import SimulatedRest
 from switchboard.models import SmsMessage
-from switchboard.simulator.rest import SimulatedRest
 from tests.workers.test_sms import request_sms, sms_row
 from workers.ingest import Ingestor
 

@@ -22,11 +22,7 @@ from twilio.rest import Client as TwilioClient
 
 from ivr.config import Config
 from ivr.events import Event
-from switchboard.app import create_app
-from switchboard.eventlog import EventLog
-from switchboard.models import CallEvent
-from switchboard.settings import Settings
-from switchboard.simulator import (
+from sim.twilio import (
     Department,
     Faults,
     PhoneNumberConfig,
@@ -35,11 +31,16 @@ from switchboard.simulator import (
     press,
     talk,
 )
+from switchboard.app import create_app
+from switchboard.eventlog import EventLog
+from switchboard.job_queues import make_queue
+from switchboard.models import CallEvent
+from switchboard.settings import Settings
 from switchboard.twilio_rest import twilio_client
 from tests.workers.conftest import make_ingestor
 from workers.context import JobContext
 from workers.ingest import Ingestor
-from workers.queues import make_queue, make_worker
+from workers.queues import make_worker
 from workers.sweep import Sweeper, SweepResult, sweep_job
 
 OSLO = ZoneInfo("Europe/Oslo")
