@@ -7,7 +7,10 @@ web timeouts, the event log with its spool, live state and the database engine.
 
 The app serves no `/metrics` (see `switchboard/routes/metrics.py`); while it runs, its lifespan
 keeps the event log's gauges current even when no webhook comes, and replays the events its
-workers spooled while Redis was away.
+workers spooled while Redis was away. When it stops, the lifespan stops those two threads, then
+releases what the app built: the engine's pooled connections, and the Redis client and the
+Twilio REST client's HTTP session unless the caller passed them in (those are the caller's to
+close).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from switchboard.redis_client import web_redis
 from switchboard.routes import callbacks, calls, health, returns, stats, voice
 from switchboard.routes.docs import mount_docs
 from switchboard.settings import Settings, get_settings
-from switchboard.twilio_rest import twilio_client
+from switchboard.twilio_rest import close_twilio_client, twilio_client
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +81,10 @@ def create_app(
     warning = require_agent_pins(config, env=settings.env)  # raises in production
     if warning:
         log.warning("%s", warning)
+    # What the app builds, its lifespan closes; what a caller passes in is the caller's.
+    owns_redis, owns_twilio = redis_client is None, twilio is None
     client = redis_client or web_redis(settings)
+    rest = twilio or twilio_client(settings)
     events = EventLog.from_settings(settings, redis=client)
     services = Services(
         settings=settings,
@@ -96,7 +102,7 @@ def create_app(
         redis=client,
         engine=make_engine(settings.sqlalchemy_url),
         fallback_xml=fallback_twiml(config),
-        twilio=twilio or twilio_client(settings),
+        twilio=rest,
         simulated_clock=simulated_clock,
         api_tokens=tuple(settings.accepted_api_tokens),
     )
@@ -120,6 +126,11 @@ def create_app(
             stop.set()
             syncing.join(timeout=5)
             replaying.join(timeout=5)
+            services.engine.dispose()
+            if owns_redis:
+                client.close()
+            if owns_twilio:
+                close_twilio_client(rest)
 
     app = EdgedApp(
         docs_url=None,  # served by routes/docs.py: offline, and behind a token in production

@@ -1,15 +1,23 @@
-"""Dependencies for the Twilio-facing routes, as Annotated aliases.
+"""What the routes get from the app, as Annotated aliases, and the API's refusals.
 
-`TwilioTurn` checks the content type and the signature (403 with no side effect when either is
-missing or wrong), then turns the request into the flow's `Turn`: the form plus our query
-parameters, the language and step from the URL, the caller's pseudonym, the clock, and the
-live state.
+- `ServicesDep`: everything the app built once (settings, Redis, the engine, the event log).
+- `SessionDep`: one SQLAlchemy session per request on the app's engine. A handler that writes
+  opens its transaction itself (`with session.begin():`), so that a refusal raised inside it
+  rolls back and writes nothing.
+- `TwilioTurn` checks the content type and the signature (403 with no side effect when either
+  is missing or wrong), then turns the request into the flow's `Turn`: the form plus our query
+  parameters, the language and step from the URL, the caller's pseudonym, the clock, and the
+  live state.
+- `PrincipalDep`, `allow(...)` and `AgentDep`: who holds the request's API token, and the
+  roles a route lets through.
+- `api_error` and `ApiErrorBody`: every refusal of the API, `{"detail": {"error": <code>,
+  "message": <text>}}` (switchboard/errors.py turns FastAPI's and Starlette's into the same).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,14 +26,15 @@ from urllib.parse import parse_qsl
 import redis
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 from twilio.rest import Client as TwilioClient
 
 from ivr.call import Context, Turn
 from ivr.config import LANGUAGES, Language
 from switchboard.access import ApiToken, Principal, Role, authenticate, presented_token
-from switchboard.errors import api_error
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.pseudonym import caller_pseudonym
@@ -35,6 +44,29 @@ from switchboard.signature import is_signed, public_request_url
 log = logging.getLogger(__name__)
 
 SIMULATED_TIME_HEADER = "x-simulated-time"
+
+
+# --- the API's refusals -----------------------------------------------------------------------
+
+
+class ApiError(BaseModel):
+    error: str = Field(description="a stable code, such as call_not_in_progress")
+    message: str = Field(description="what went wrong, for people")
+
+
+class ApiErrorBody(BaseModel):
+    detail: ApiError
+
+
+def api_error(
+    status: int, error: str, message: str, *, headers: dict[str, str] | None = None
+) -> HTTPException:
+    return HTTPException(
+        status_code=status, detail={"error": error, "message": message}, headers=headers
+    )
+
+
+# --- what the app built ----------------------------------------------------------------------
 
 
 @dataclass
@@ -67,6 +99,16 @@ def get_services(request: Request) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """A session on the app's engine for one request, closed when the handler returns."""
+    with Session(services.engine) as session:
+        yield session
+
+
+# Closed before the response is sent: the connection goes back to the pool at once.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"

@@ -3,35 +3,21 @@ refusal: our own, FastAPI's validation errors (422), a body that is not JSON (40
 Starlette's (404, 405).
 
 A client reads `error`, a stable code, and shows `message` to people; the OpenAPI document
-describes every one of them with `ApiErrorBody`.
+describes every one of them with `ApiErrorBody`. Routes refuse with `api_error`; both live in
+switchboard/deps.py with the other things routes use. This module holds the exception
+handlers that give FastAPI's and Starlette's refusals the same shape, and the response docs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-
-class ApiError(BaseModel):
-    error: str = Field(description="a stable code, such as call_not_in_progress")
-    message: str = Field(description="what went wrong, for people")
-
-
-class ApiErrorBody(BaseModel):
-    detail: ApiError
-
-
-def api_error(
-    status: int, error: str, message: str, *, headers: dict[str, str] | None = None
-) -> HTTPException:
-    return HTTPException(
-        status_code=status, detail={"error": error, "message": message}, headers=headers
-    )
+from switchboard.deps import ApiErrorBody
 
 
 def error_response(description: str) -> dict[str, Any]:

@@ -51,3 +51,11 @@ def twilio_client(
         region=settings.twilio_region or None,
         edge=settings.twilio_edge or None,
     )
+
+
+def close_twilio_client(client: Client) -> None:
+    """Close the pooled HTTPS connections of a client `twilio_client` made (the outbox and
+    simulated clients hold none)."""
+    http = client.http_client
+    if isinstance(http, TwilioHttpClient) and http.session is not None:
+        http.session.close()

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from switchboard import audit
 from switchboard.access import Principal
-from switchboard.deps import AgentDep, ServicesDep
-from switchboard.errors import COMMON_ERRORS, api_error, error_response
+from switchboard.deps import AgentDep, ServicesDep, SessionDep, api_error
+from switchboard.errors import COMMON_ERRORS, error_response
 from switchboard.models import Callback
 from switchboard.pseudonym import caller_pseudonym
 
@@ -71,6 +71,7 @@ def _audit_reads(session: Session, who: Principal, rows: list[Callback], *, key:
 @router.get("", response_model=list[CallbackPublic])
 def list_callbacks(
     services: ServicesDep,
+    session: SessionDep,
     agent: AgentDep,
     status: Literal["pending", "done", "cancelled"] = "pending",
 ) -> list[CallbackPublic]:
@@ -80,7 +81,7 @@ def list_callbacks(
         .where(Callback.status == status)
         .order_by(Callback.due_at.is_not(None), Callback.due_at, Callback.requested_at)
     )
-    with Session(services.engine) as session, session.begin():
+    with session.begin():
         rows = list(session.scalars(query))
         _audit_reads(session, agent, rows, key=services.settings.caller_key)
         return [_public(row) for row in rows]
@@ -98,10 +99,13 @@ def update_callback(
     callback_id: Annotated[int, Path(ge=1, le=ID_MAX, description="the callback's id")],
     change: CallbackUpdate,
     services: ServicesDep,
+    session: SessionDep,
     agent: AgentDep,
 ) -> CallbackPublic:
     """Mark a pending callback done or cancelled; it cannot be changed after that."""
-    with Session(services.engine) as session, session.begin():
+    # One transaction: a refusal (404, 409) rolls back, so it writes neither the change nor
+    # an audit row.
+    with session.begin():
         row = session.get(Callback, callback_id)
         if row is None:
             raise api_error(404, "unknown_callback", f"no callback {callback_id}")

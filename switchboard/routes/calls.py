@@ -16,7 +16,7 @@ Before the REST call, a marker keyed by the call is written to live state
 (`LiveState.mark_redirected`): if the caller was in a transfer's Dial, Twilio still requests
 that Dial's action after the redirect (§3.2), and the marker keeps it from counting as a bounce.
 
-Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}` (switchboard/errors.py),
+Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}` (switchboard/deps.py),
 never a 500. Only the `agent` role may transfer.
 """
 
@@ -32,8 +32,8 @@ from twilio.base.exceptions import TwilioRestException
 
 from ivr.config import Language
 from ivr.phrases import describe_instant
-from switchboard.deps import AgentDep, ServicesDep
-from switchboard.errors import COMMON_ERRORS, ApiErrorBody, api_error
+from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, api_error
+from switchboard.errors import COMMON_ERRORS
 from switchboard.outbox import is_outbox
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
 
 from ivr.vocabulary import Initiator, ReturnKind, ReturnReason
 from switchboard.access import Principal
-from switchboard.deps import ServicesDep, allow
-from switchboard.errors import COMMON_ERRORS, api_error, error_response
+from switchboard.deps import SessionDep, allow, api_error
+from switchboard.errors import COMMON_ERRORS, error_response
 from switchboard.models import ReturnRecord
 
 router = APIRouter(prefix="/api/returns", tags=["returns"], responses=COMMON_ERRORS)
@@ -60,7 +59,7 @@ def _public(row: ReturnRecord) -> ReturnPublic:
 
 @router.get("", response_model=list[ReturnPublic])
 def list_returns(
-    services: ServicesDep,
+    session: SessionDep,
     who: ReviewerDep,
     hours: int = Query(default=24, ge=1, le=24 * 31, description="how far back to look"),
     untagged: bool = Query(default=False, description="only returns without a reason yet"),
@@ -70,7 +69,7 @@ def list_returns(
     query = _visible(select(ReturnRecord).where(ReturnRecord.detected_at >= since), who)
     if untagged:
         query = query.where(ReturnRecord.reason.is_(None))
-    with Session(services.engine) as session:
+    with session.begin():
         rows = session.scalars(query.order_by(ReturnRecord.detected_at.desc()).limit(500))
         return [_public(row) for row in rows]
 
@@ -81,11 +80,11 @@ def list_returns(
     responses={404: error_response("no such return (or not one this token may see)")},
 )
 def tag_return(
-    transfer_id: str, update: ReasonUpdate, services: ServicesDep, who: ReviewerDep
+    transfer_id: str, update: ReasonUpdate, session: SessionDep, who: ReviewerDep
 ) -> ReturnPublic:
     """Tag why the caller came back; tagging again replaces the reason."""
     query = _visible(select(ReturnRecord).where(ReturnRecord.transfer_id == transfer_id), who)
-    with Session(services.engine) as session, session.begin():
+    with session.begin():
         row = session.scalars(query).one_or_none()
         if row is None:
             raise api_error(404, "unknown_return", f"no return for transfer {transfer_id}")

@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field, create_model
 
 from ivr.vocabulary import SERVICE_LEVEL_SECONDS, Initiator
 from switchboard.access import Principal
-from switchboard.deps import ServicesDep, allow
-from switchboard.errors import COMMON_ERRORS, api_error
+from switchboard.deps import ServicesDep, allow, api_error
+from switchboard.errors import COMMON_ERRORS
 from switchboard.stats.aggregates import report
 from switchboard.stats.figures import (
     AfterHoursFigures,
