@@ -38,7 +38,8 @@ test: system-packages $(STAMP) ## run every test (PYTEST_ARGS="-k name" to narro
 system-packages: ## install the Debian packages the tests need (as root; else prints the command)
 	@.ci/system-packages
 
-check: $(STAMP) ## format check, lint and type check
+# mypy checks what pyproject.toml's [tool.mypy] lists: the packages strictly, tests/ less so.
+check: $(STAMP) ## format check, lint and type check (the packages and tests/)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar, get_args
 
 Grouping = Literal["department", "initiator", "kind", "hour", "weekday", "day"]
-GROUPINGS: tuple[str, ...] = get_args(Grouping)
+GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
 Key = str | int
 F = TypeVar("F")
 

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from boards import RULE_FILES
 
 from ivr.config import parse_config
 from ivr.hours import Hours
 from switchboard.settings import DEFAULT_CONFIG
+from tests.dashboards.boards import RULE_FILES
 from tests.fixtures.localhost import free_port, poll, status
 from tests.fixtures.prometheus import PrometheusApi, tool
 

@@ -9,11 +9,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from boards import GRAFANA, ROOT, dashboards, datasource_uid, queries, recorded_names, substitute
 from prometheus_client import CollectorRegistry
 
 from switchboard.observability.business_metrics import BUSINESS
 from switchboard.observability.web_metrics import WebMetrics
+from tests.dashboards.boards import (
+    GRAFANA,
+    ROOT,
+    dashboards,
+    datasource_uid,
+    queries,
+    recorded_names,
+    substitute,
+)
 from tests.fixtures.prometheus import promtool
 
 AUDIENCES = {"Sentralbord – oversikt", "Retur frå avdelingar", "Sanntid", "Drift"}

@@ -17,9 +17,7 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from boards import queries, substitute
 from sqlalchemy import text
-from stack import Stack, running_stack
 
 from ivr.config import parse_config
 from sim.call_trial import AGENT_LINE, simulator_for
@@ -27,6 +25,8 @@ from sim.twilio import Department, hang_up_after, press, talk
 from switchboard.db import make_engine
 from switchboard.redis_client import connect_redis
 from switchboard.settings import Settings
+from tests.dashboards.boards import queries, substitute
+from tests.dashboards.stack import Stack, running_stack
 from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.localhost import fetch, poll, status
 from tests.fixtures.prometheus import check_metrics

@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from boards import ALERTMANAGER, PROMETHEUS, ROOT, RULE_FILES, RULE_TESTS, alert_rules
 
+from tests.dashboards.boards import (
+    ALERTMANAGER,
+    PROMETHEUS,
+    ROOT,
+    RULE_FILES,
+    RULE_TESTS,
+    alert_rules,
+)
 from tests.fixtures.prometheus import amtool, promtool, tool
 
 RENDER = ALERTMANAGER.parent / "render.sh"

@@ -53,7 +53,9 @@ def spoken(reply: Reply) -> str:
     """Everything the caller hears in this reply, as one text."""
     dom = xml.dom.minidom.parseString(reply.xml())
     return " ".join(
-        node.firstChild.data for node in dom.getElementsByTagName("Say") if node.firstChild
+        node.firstChild.data
+        for node in dom.getElementsByTagName("Say")
+        if isinstance(node.firstChild, xml.dom.minidom.Text)
     )
 
 

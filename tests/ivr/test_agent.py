@@ -7,7 +7,6 @@ PINs are checked by the app's real argon2 check against hashes the tests made
 from __future__ import annotations
 
 import pytest
-from flowkit import MOBILE, assert_snapshot, make_context, make_turn, spoken
 
 from ivr import agent
 from ivr.call import LiveView, PinFailed, Reply
@@ -19,6 +18,7 @@ from tests.fixtures.agents import (
     config_with_agents,
     roster_with_pins,
 )
+from tests.ivr.flowkit import MOBILE, assert_snapshot, make_context, make_turn, spoken
 
 NOW = "2026-11-25T11:00"
 WINDOW = 15 * 60
@@ -44,10 +44,11 @@ def hangs_up(reply: Reply) -> bool:
 
 
 def pin_step(ctx, digits: str | None, *, attempt: int = 1, failures: int | None = 0) -> Reply:
-    params = {"n": str(attempt)}
-    if digits is not None:
-        params["Digits"] = digits
-    turn = make_turn(NOW, caller=AGENT_NUMBER, live=LiveView(pin_failures=failures), **params)
+    live = LiveView(pin_failures=failures)
+    if digits is None:
+        turn = make_turn(NOW, caller=AGENT_NUMBER, live=live, n=str(attempt))
+    else:
+        turn = make_turn(NOW, caller=AGENT_NUMBER, live=live, n=str(attempt), Digits=digits)
     return agent.agent_pin(ctx, turn)
 
 

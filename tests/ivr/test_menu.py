@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from flowkit import assert_snapshot, make_context, make_turn, spoken
 
 from ivr.call import Context
 from ivr.config import Config
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
+from tests.ivr.flowkit import assert_snapshot, make_context, make_turn, spoken
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from flowkit import MOBILE, assert_snapshot, make_context, make_turn, spoken
 
 from ivr import contact, queue
 from ivr.call import LiveView, QueueJoin, QueueLeave, SetLeaveReason
 from ivr.fallback import error_reply, fallback_twiml
 from ivr.phrases import describe_days
+from tests.ivr.flowkit import MOBILE, assert_snapshot, make_context, make_turn, spoken
 
 VISIT = "CA" + "1" * 32 + ".3"
 

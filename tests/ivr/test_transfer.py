@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from flowkit import assert_snapshot, make_context, make_turn, spoken
 
 from ivr.call import LiveView, MarkAccepted
 from ivr.transfer import transfer_outcome, transfer_result, whisper, whisper_answer
+from tests.ivr.flowkit import assert_snapshot, make_context, make_turn, spoken
 
 TID = "CA" + "1" * 32 + ".1"
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
@@ -79,7 +80,7 @@ class Workday:
             self._call("callback_own", next(mobiles), self._callback)
             landline = next(landlines)
             number = next(keyed)
-            self._call("callback_keyed", landline, lambda open_, n=number: self._keyed(open_, n))
+            self._call("callback_keyed", landline, partial(self._keyed, number=number))
             self._call("queue_hang_up", next(mobiles), self._queue_and_hang_up)
         for _ in range(5):
             self._call("department", next(landlines), self._department)

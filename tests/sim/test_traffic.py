@@ -173,4 +173,5 @@ def test_the_truths_return_rule_is_the_glossarys() -> None:
     assert chosen(talk("gone", -1500, -24 * 60 - 1)) is None
     late = talk("late", -25 * 60, -23 * 60)
     assert clear_choice([late], at=at, margin=timedelta(seconds=3))
+    assert late.ended_at is not None
     assert not clear_choice([late], at=late.ended_at + DAY, margin=timedelta(seconds=3))

@@ -7,6 +7,7 @@ from pathlib import Path
 import redis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from twilio.request_validator import RequestValidator
 
 from switchboard.access import ROLES, ApiToken, Role, token_digest
@@ -114,7 +115,7 @@ def signed_post(
     token: str = TOKEN,
     public: str = PUBLIC,
     at: str | None = None,
-) -> object:
+) -> Response:
     signature = RequestValidator(token).compute_signature(public + path_and_query, params)
     headers = {"X-Twilio-Signature": signature}
     if at is not None:

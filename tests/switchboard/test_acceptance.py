@@ -70,25 +70,27 @@ def test_every_statistic_equals_the_ground_truth(run: tuple[Simulated, Engine]) 
     outcome, engine = run
     truth = outcome.truth
     assert truth.problems() == []
-    window = {"start": outcome.start, "end": outcome.end}
+    start, end = outcome.start, outcome.end
 
     expected = truth.figures()
     assert set(expected) >= NAMED
-    found = statistics_figures(engine, **window)
+    found = statistics_figures(engine, start=start, end=end)
     assert {name: found[name] for name in expected} == expected
     assert (found["calls.in_progress"], found["queue.waiting"]) == (0, 0)  # all settled
 
     # The return-rate table: by department and initiator, by department, by initiator, all.
-    assert statistics_rows(engine, **window) == truth.return_rate_table()
+    assert statistics_rows(engine, start=start, end=end) == truth.return_rate_table()
     with engine.connect() as connection:
-        by_kind = stats.transfer_stats(connection, **window, group_by="kind")
-        by_department = stats.transfer_stats(connection, **window, group_by="department")
+        by_kind = stats.transfer_stats(connection, start=start, end=end, group_by="kind")
+        by_department = stats.transfer_stats(
+            connection, start=start, end=end, group_by="department"
+        )
     kinds = truth.returns_by("kind")
     assert {g.key: g.figures.returned for g in by_kind.groups} == {
         k: n for (k,), n in kinds.items()
     }
     assert {g.key: g.figures.return_rate for g in by_kind.groups} == {
-        kind: truth.return_rate(kind=kind).value for (kind,) in kinds
+        kind: truth.return_rate(kind=kind).value for kind in RETURN_KINDS if (kind,) in kinds
     }
     outcomes = truth.transfers_by("department", "outcome")
     assert {
@@ -99,7 +101,7 @@ def test_every_statistic_equals_the_ground_truth(run: tuple[Simulated, Engine]) 
     } == dict(outcomes)
 
     assert_the_mix_occurred(outcome, truth)
-    assert found["queue.not_joined"] > 0  # callers who hung up before the queue: no visits
+    assert (found["queue.not_joined"] or 0) > 0  # callers who hung up before the queue: no visits
 
 
 def assert_the_mix_occurred(outcome: Simulated, truth: GroundTruth) -> None:
@@ -141,8 +143,8 @@ def assert_the_mix_occurred(outcome: Simulated, truth: GroundTruth) -> None:
     assert queue.callbacks > 0
     assert queue.sl.denominator > queue.sl.numerator > 0
     figures = truth.figures()
-    assert figures["callbacks.requested"] > queue.callbacks  # after hours too
-    assert figures["sms.deflections"] > 0
+    assert (figures["callbacks.requested"] or 0) > queue.callbacks  # after hours too
+    assert (figures["sms.deflections"] or 0) > 0
     after_hours = truth.after_hours_by()
     assert {"department", "on_call", "callback", "sms", "hung_up"} <= set(after_hours)
     assert set(outcome.api_statuses) == {202}  # the agents' transfers went through the API

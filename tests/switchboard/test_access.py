@@ -12,15 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from apphost import (
-    API_TOKENS,
-    LEAD_DEPARTMENT,
-    auth,
-    make_app,
-    make_production_app,
-    make_settings,
-    production_settings,
-)
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +20,15 @@ from switchboard.access import DEVELOPMENT_TOKENS, ROLES, ApiToken, token_digest
 from switchboard.models import Callback, ReturnRecord
 from switchboard.settings import DEV_TWILIO_TOKEN, Settings
 from tests.fixtures.cli import run_cli
+from tests.switchboard.apphost import (
+    API_TOKENS,
+    LEAD_DEPARTMENT,
+    auth,
+    make_app,
+    make_production_app,
+    make_settings,
+    production_settings,
+)
 
 CALL = "CA" + "1" * 32
 

@@ -8,14 +8,13 @@ are played by the Twilio simulator. The roster has test-made PIN hashes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from apphost import PUBLIC, TOKEN, inbound_params, make_settings, signed_post
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
@@ -36,6 +35,7 @@ from tests.fixtures.agents import (
     roster_with_pins,
 )
 from tests.fixtures.keys import PRODUCTION_NUMBER_KEYS
+from tests.switchboard.apphost import PUBLIC, TOKEN, inbound_params, make_settings, signed_post
 
 OSLO = ZoneInfo("Europe/Oslo")
 START = datetime(2026, 11, 25, 10, 0, tzinfo=OSLO)  # a Wednesday, the switchboard open
@@ -159,15 +159,17 @@ def redis_dump(client: redis.Redis) -> str:
     """Every key and value in Redis, as text."""
     seen: list[str] = []
     for key in client.scan_iter():
-        kind = client.type(key).decode()
-        value: object = {
+        kind = client.type(key)
+        assert isinstance(kind, bytes)
+        readers: dict[str, Callable[[bytes], object]] = {
             "string": client.get,
             "zset": lambda k: client.zrange(k, 0, -1),
             "stream": client.xrange,
             "hash": client.hgetall,
             "list": lambda k: client.lrange(k, 0, -1),
             "set": client.smembers,
-        }[kind](key)
+        }
+        value = readers[kind.decode()](key)
         seen.append(f"{key!r} {value!r}")
     return "\n".join(seen)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import auth, make_settings
 from fastapi.testclient import TestClient
 
 from ivr.config import Config
@@ -22,6 +22,7 @@ from switchboard.app import create_app
 from switchboard.settings import Settings
 from switchboard.twilio_rest import twilio_client
 from tests.fixtures.agents import CLIENT_AGENT
+from tests.switchboard.apphost import auth, make_settings
 
 OSLO = ZoneInfo("Europe/Oslo")
 MOBILE = "+4791234567"
@@ -37,7 +38,7 @@ class World:
     config: Config
     rest: SimulatedRest
 
-    def simulator(self, at: str, **kwargs: object) -> TwilioSimulator:
+    def simulator(self, at: str, **kwargs: Any) -> TwilioSimulator:
         start = datetime.fromisoformat(at).replace(tzinfo=OSLO)
         sim = simulator_for(
             http=self.client, settings=self.settings, config=self.config, start=start, **kwargs

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
 from sim.call_trial import simulator_for
@@ -29,6 +28,8 @@ from switchboard.db import make_engine
 from switchboard.settings import Settings
 from tests.fixtures.cli import run_cli
 from tests.fixtures.postgres import find_pg_bin
+from tests.fixtures.redis import stream_entries
+from tests.switchboard.apphost import auth, make_app, make_settings
 from workers.ingest import Ingestor
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -63,7 +64,7 @@ def play(sim: TwilioSimulator, calls: list[tuple[str, str, list[Action]]]) -> No
 
 def ingest(settings: Settings, client: redis.Redis) -> tuple[Ingestor, Entries]:
     """Ingest what the stream holds; returns the consumer and the entries it read."""
-    entries = [fields for _id, fields in client.xrange(settings.stream)]
+    entries = [fields for _id, fields in stream_entries(client, settings.stream)]
     engine = make_engine(settings.sqlalchemy_url)
     ingestor = Ingestor.from_settings(settings, redis=client, engine=engine, consumer="test")
     ingestor.ensure_group()
@@ -162,7 +163,7 @@ def test_a_backup_restores_the_statistics_and_a_replay_counts_nothing_twice(
         assert stats(client) == at_backup
         # The stream is replayed from the start: every event of the backup comes again.
         for fields in before + after:
-            redis_client.xadd(settings.stream, fields)  # type: ignore[arg-type]
+            redis_client.xadd(settings.stream, fields)
         replay, _ = ingest(settings, redis_client)
         assert (replay.duplicates_total, replay.ingested_total) == (len(before), len(after))
         assert stats(client) == at_the_end

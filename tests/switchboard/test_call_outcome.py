@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, MetaData, Table, inspect, select
 
@@ -22,6 +21,7 @@ from switchboard.settings import DEFAULT_CONFIG
 from switchboard.stats import aggregates as stats
 from switchboard.stats.kpis import EPOCH, FOREVER, read_current, read_totals
 from tests.fixtures.calls import OSLO, Call, oslo
+from tests.switchboard.apphost import auth, make_app, make_settings
 from workers.event_rows import insert_events
 from workers.projection import CallProjection, Projector
 from workers.records import load_projector, project_calls

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
 from sim.call_trial import simulator_for
@@ -16,6 +15,7 @@ from switchboard.audit import entries
 from switchboard.db import make_engine
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.stats.aggregates import callback_stats
+from tests.switchboard.apphost import auth, make_app, make_settings
 from workers.ingest import Ingestor
 
 

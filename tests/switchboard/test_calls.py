@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import make_app, make_settings
 from fastapi.testclient import TestClient
 
 from sim.call_trial import AGENT_LINE, simulator_for
 from sim.twilio import Department, hang_up_after, press, say, silence, talk
 from tests.fixtures.agents import CLIENT_AGENT
+from tests.switchboard.apphost import make_app, make_settings
 
 OSLO = ZoneInfo("Europe/Oslo")
 MOBILE = "+4791234567"

@@ -13,13 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schemathesis
-from apphost import auth, make_settings
 from hypothesis import HealthCheck, assume, given, settings
+from schemathesis.core.result import Err
 
 from sim.twilio.rest import SimulatedRest
 from switchboard.access import Role
 from switchboard.app import create_app
 from switchboard.twilio_rest import twilio_client
+from tests.switchboard.apphost import auth, make_settings
 
 EXAMPLES = 40
 AGENT_ONLY = ("/api/callbacks", "/api/calls")
@@ -66,6 +67,8 @@ def test_every_api_operation_keeps_its_documented_contract(tmp_path, redis_url):
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()  # the document describes an operation schemathesis cannot read
         operation = result.ok()
         operations += 1
 

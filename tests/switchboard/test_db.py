@@ -9,7 +9,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from apphost import make_app, make_settings
 from redis import Redis
 from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from switchboard.db import alembic_config, current_revision, downgrade, make_engine, migrate
 from switchboard.models import Base, CallEvent
 from tests.fixtures.events import make_event
+from tests.switchboard.apphost import make_app, make_settings
 from workers.ingest import Ingestor, ingest_engine
 
 TABLES = {"call_events", "callbacks", "sms_messages"}

@@ -12,9 +12,9 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from apphost import make_app, make_settings
 
 from tests.fixtures.localhost import serving
+from tests.switchboard.apphost import make_app, make_settings
 
 
 @pytest.fixture

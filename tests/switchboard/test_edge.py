@@ -13,7 +13,15 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from apphost import (
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+from twilio.request_validator import RequestValidator
+
+from switchboard.app import create_app
+from switchboard.edge import BODY_LIMIT
+from tests.fixtures.localhost import serving
+from tests.switchboard.apphost import (
     PUBLIC,
     TOKEN,
     auth,
@@ -23,14 +31,6 @@ from apphost import (
     production_settings,
     signed_post,
 )
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from prometheus_client import CollectorRegistry
-from twilio.request_validator import RequestValidator
-
-from switchboard.app import create_app
-from switchboard.edge import BODY_LIMIT
-from tests.fixtures.localhost import serving
 
 OPEN = "2026-11-25T10:00:00+00:00"  # a Wednesday, 11:00 in Oslo: the switchboard is open
 STREAM = "switchboard:events"

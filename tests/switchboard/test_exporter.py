@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import make_settings
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -21,6 +20,7 @@ from switchboard.observability.exporter import BusinessCollector, History, expor
 from switchboard.stats.kpis import EPOCH, FOREVER, read_totals
 from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.prometheus import check_metrics
+from tests.switchboard.apphost import make_settings
 from workers.ingest import Ingestor
 
 OSLO = ZoneInfo("Europe/Oslo")

@@ -12,11 +12,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import make_app, make_settings
 from fastapi.testclient import TestClient
 
 from sim.call_trial import simulator_for
 from sim.twilio import press
+from tests.switchboard.apphost import make_app, make_settings
 
 OSLO = ZoneInfo("Europe/Oslo")
 MAIN = "+4756375000"

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from switchboard.app import create_app
-from apphost import auth, make_app, make_settings
+from tests.switchboard.apphost import auth, make_app, make_settings
 
 
 def _connection_ids(client: redis.Redis) -> set[int]:

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import PUBLIC, inbound_params, make_settings, signed_post
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
@@ -35,6 +34,7 @@ from switchboard.spool import Spool
 from tests.fixtures.agents import CLIENT_AGENT
 from tests.fixtures.localhost import poll
 from tests.fixtures.prometheus import check_metrics
+from tests.switchboard.apphost import PUBLIC, inbound_params, make_settings, signed_post
 
 OSLO = ZoneInfo("Europe/Oslo")
 OPEN = "2026-11-25T10:00:00+00:00"

@@ -6,13 +6,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from apphost import ACCOUNT, PUBLIC, TOKEN
 
 from sim.twilio.rest import SimulatedRest
 from switchboard.cli.command import CommandError
 from switchboard.cli.twilio_check import run_check
 from switchboard.settings import Settings
 from tests.fixtures.cli import run_cli
+from tests.switchboard.apphost import ACCOUNT, PUBLIC, TOKEN
 
 MAIN = "+4756375000"
 FORWARD_TARGET = "+4732990000"  # a Twilio number the old operator forwards the main number to

@@ -175,7 +175,7 @@ def test_numbers_in_an_rdb_file_are_found_in_its_lzf_strings(
     redis_client.save()
     config = redis_client.config_get("*")
     dump = tmp_path / "dump.rdb"
-    dump.write_bytes((Path(config["dir"]) / config["dbfilename"]).read_bytes())
+    dump.write_bytes((Path(str(config["dir"])) / str(config["dbfilename"])).read_bytes())
     scan = NumberScan.of([MOBILE])
     scan.scan_tree(tmp_path)
     counts = {f.location.removeprefix(str(dump)): f.count for f in scan.findings}

@@ -14,7 +14,6 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import redis
-from apphost import CALL_SID, auth, make_app, make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from switchboard.models import SmsMessage
 from switchboard.settings import PLACEHOLDER_ACCOUNT_SID, Settings
 from tests.fixtures.events import sms_request
 from tests.fixtures.localhost import wait_for
+from tests.switchboard.apphost import CALL_SID, auth, make_app, make_settings
 
 NUMBER = "+4791234567"
 

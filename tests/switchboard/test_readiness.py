@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from apphost import make_app, make_settings
 from fastapi.testclient import TestClient
-from httpx import Response
+from httpx2 import Response
 from sqlalchemy.engine import make_url
 
 from switchboard.settings import Settings
+from tests.switchboard.apphost import make_app, make_settings
 
 
 @contextmanager

@@ -6,10 +6,10 @@ from __future__ import annotations
 import socket
 import xml.etree.ElementTree as ET
 
-from apphost import inbound_params, make_app, make_settings, signed_post
 from fastapi.testclient import TestClient
 
 from switchboard.redis_client import connect_redis
+from tests.switchboard.apphost import inbound_params, make_app, make_settings, signed_post
 
 OPEN = "2026-11-25T10:00:00+00:00"
 

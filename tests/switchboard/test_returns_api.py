@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 
 from ivr.events import Event
 from sim.call_trial import simulator_for
 from sim.twilio import Department, hang_up_after, press
 from switchboard.db import make_engine
+from tests.switchboard.apphost import auth, make_app, make_settings
 from workers.ingest import Ingestor
 
 

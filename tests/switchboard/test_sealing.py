@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-from apphost import make_app, make_settings
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -36,6 +35,8 @@ from switchboard.settings import Settings
 from switchboard.spool import Spool
 from tests.fixtures.cli import run_cli
 from tests.fixtures.events import callback_request, make_event, sms_request
+from tests.fixtures.redis import stream_entries
+from tests.switchboard.apphost import make_app, make_settings
 from workers.ingest import Ingestor
 
 NUMBER = "+4791234567"
@@ -150,7 +151,7 @@ def _callback_numbers(settings: Settings) -> list[str]:
 
 
 def _stream_bytes(client: redis.Redis, stream: str) -> bytes:
-    entries = client.xrange(stream)
+    entries = stream_entries(client, stream)
     return b"".join(key + b"=" + value for _id, fields in entries for key, value in fields.items())
 
 
@@ -200,7 +201,7 @@ def test_a_sealed_value_is_not_sealed_again_and_an_old_plain_spool_line_is_seale
     assert log.replay_spool() == 1
     entries = [
         {key.decode(): value.decode() for key, value in fields.items()}
-        for _id, fields in redis_client.xrange("test:events")
+        for _id, fields in stream_entries(redis_client, "test:events")
     ]
     assert json.loads(entries[0]["data"])["number"] == already.data["number"]
     assert seal.open(json.loads(entries[1]["data"])["to"], field="to") == NUMBER
@@ -242,7 +243,7 @@ def test_rekey_moves_the_stream_and_the_spool_to_the_new_key_and_the_ingest_open
 
     stream_keys = [
         key_id_of(json.loads(fields[b"data"])["number"])
-        for _id, fields in redis_client.xrange(before.stream)
+        for _id, fields in stream_entries(redis_client, before.stream)
     ]
     assert stream_keys == ["new", "new"]
     files = sorted(before.effective_spool_dir.glob("*"))

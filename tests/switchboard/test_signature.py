@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from apphost import PUBLIC, TOKEN, inbound_params, make_app, make_settings, signed_post
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
 from switchboard.signature import is_signed
+from tests.switchboard.apphost import (
+    PUBLIC,
+    TOKEN,
+    inbound_params,
+    make_app,
+    make_settings,
+    signed_post,
+)
 
 AT = "2026-11-25T10:00:00+00:00"
 

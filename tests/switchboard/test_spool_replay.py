@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from test_eventlog import spooled_ids, web_client
-from test_serve import ingest_consumers, play_a_call, sample
 
 from switchboard.eventlog import EventLog
 from switchboard.redis_client import connect_redis
@@ -25,7 +23,10 @@ from switchboard.settings import Settings
 from switchboard.spool import Spool
 from tests.fixtures.events import make_event
 from tests.fixtures.localhost import fetch, free_port, poll, status, wait_for
+from tests.fixtures.redis import stream_entries
 from tests.fixtures.serve import start_serve
+from tests.switchboard.test_eventlog import spooled_ids, web_client
+from tests.switchboard.test_serve import ingest_consumers, play_a_call, sample
 
 STREAM = Settings().stream
 
@@ -38,7 +39,7 @@ def workdir() -> Iterator[Path]:
 
 
 def stream_ids(client: redis.Redis) -> Counter[str]:
-    return Counter(fields[b"id"].decode() for _, fields in client.xrange(STREAM))
+    return Counter(fields[b"id"].decode() for _, fields in stream_entries(client, STREAM))
 
 
 def claim(spool: Spool, number: int) -> None:

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apphost import auth, make_app, make_settings
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from switchboard.models import QueueVisit, TransferRecord
 from switchboard.stats.glossary import TERMS, glossary_markdown
 from tests.fixtures.calls import OSLO, oslo
+from tests.switchboard.apphost import auth, make_app, make_settings
 
 NOW = "2026-11-25T12:00:00+01:00"
 GLOSSARY_DOC = Path(__file__).parents[2] / "docs" / "glossary.md"

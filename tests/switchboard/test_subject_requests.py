@@ -150,9 +150,14 @@ def test_erase_unlinks_the_subject_and_keeps_every_count(engine, loaded) -> None
         callbacks = {row.call_sid: row for row in session.scalars(select(Callback))}
         sms = session.scalars(select(SmsMessage)).one()
         tokens = {
-            row.caller
-            for model in (CallRecord, TransferRecord, Callback, SmsMessage)
-            for row in session.scalars(select(model))
+            caller
+            for column in (
+                CallRecord.caller,
+                TransferRecord.caller,
+                Callback.caller,
+                SmsMessage.caller,
+            )
+            for caller in session.scalars(select(column))
         } | {event.data.get("caller") for event in session.scalars(select(CallEvent))}
     assert {row.number for row in callbacks.values()} == {""}
     assert callbacks[loaded["keyed"].sid].status == "cancelled"

@@ -195,11 +195,11 @@ def test_a_dead_consumers_batch_is_projected_once(
     assert rescuer.duplicates_total == len(bounced.events + helped.events + again.events)
     assert (count(engine, CallRecord), count(engine, TransferRecord)) == (3, 2)
     assert (count(engine, QueueVisit), count(engine, ReturnRecord)) == (1, 2)
-    window = {"start": morning - timedelta(days=1), "end": morning + timedelta(days=1)}
+    start, end = morning - timedelta(days=1), morning + timedelta(days=1)
     with engine.connect() as connection:
-        calls = call_stats(connection, **window).total
-        queue = queue_stats(connection, **window).total
-        transfers = transfer_stats(connection, **window).total
+        calls = call_stats(connection, start=start, end=end).total
+        queue = queue_stats(connection, start=start, end=end).total
+        transfers = transfer_stats(connection, start=start, end=end).total
     assert (calls.calls, calls.in_progress) == (3, 0)
     assert (queue.offered, queue.answered) == (1, 1)
     assert (transfers.transfers, transfers.returned) == (2, 2)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import Engine, delete, inspect, select, update
+from sqlalchemy import Engine, Table, delete, inspect, select, update
 
 from ivr.events import Event
 from switchboard.db import current_revision, downgrade, make_engine, migrate
@@ -50,6 +50,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
     with engine.connect() as connection:
         for model in RECORDS:
             table = model.__table__
+            assert isinstance(table, Table)
             key = list(table.primary_key.columns)
             tables[table.name] = [
                 tuple(r) for r in connection.execute(select(table).order_by(*key))

@@ -215,7 +215,7 @@ def test_the_scheduled_purge_counts_every_kind_and_rewrites_the_aof(
     assert sample("switchboard_ingest_purges_total", {"result": "succeeded"}) == 2
     assert sample("switchboard_ingest_purged_sms_numbers_total", {"sms": "expired"}) == 1
     assert sample("switchboard_ingest_purged_sms_numbers_total", {"sms": "settled"}) == 0
-    assert sample("switchboard_ingest_purged_rows_total", {"table": "call_events"}) > 0
+    assert (sample("switchboard_ingest_purged_rows_total", {"table": "call_events"}) or 0) > 0
     assert sample("switchboard_ingest_purged_rows_total", {"table": "calls"}) == 0
     assert check_metrics(generate_latest(registry).decode()) == (0, "")
     assert rewrites_asked(redis_client) >= asked + 2  # the second may find one under way

@@ -130,6 +130,7 @@ def test_a_lost_end_of_call_is_recovered_from_twilio(world: World) -> None:
     assert result == SweepResult(checked=1, ended=1)
     [ended] = world.ended(call.sid)
     assert ended.dedupe_key == f"{call.sid}:rest:completed"
+    assert call.ended_at is not None
     assert ended.occurred_at == call.ended_at.replace(microsecond=0)  # RFC 2822: seconds
     assert ended.data["status"] == "completed"
     assert ended.data["final"] is True
