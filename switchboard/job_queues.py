@@ -3,7 +3,7 @@
 Shared by the processes that run jobs (`workers.queues`, the worker and the ingest consumer that
 enqueues the SMS jobs) and the one that only counts them (the exporter's queue sizes and failed
 jobs), so the web package needs nothing from `workers` to read them. RQ's default pickle would
-execute whatever a writer to Redis put there (docs/metrics-performance-reliability.md §5.2).
+execute whatever a writer to Redis put there.
 """
 
 from __future__ import annotations

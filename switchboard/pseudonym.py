@@ -2,7 +2,7 @@
 
 A plain SHA-256 of a Norwegian number is reversible by brute force (there are only 10^8 of them),
 so the pseudonym is HMAC-SHA256 under SWITCHBOARD_CALLER_KEY, a secret kept apart from the
-database (EDPB Guidelines 01/2025; docs/metrics-performance-reliability.md §5.6). Pseudonymised
+database (EDPB Guidelines 01/2025; docs/privacy.md). Pseudonymised
 data is still personal data: it is purged with the rest after retention.
 """
 

@@ -1,7 +1,7 @@
 """Redis clients with timeouts chosen per process role.
 
 redis-py 8's defaults (5 s socket timeouts, 10 retries with backoff) can stall a webhook for
-tens of seconds when Redis is down (docs/metrics-performance-reliability.md §5.3), far past
+tens of seconds when Redis is down, far past
 Twilio's 15 s. The web process therefore gets `web_redis()`: 0.2 s timeouts, and at most one
 retry, only on a refused or reset connection, which is what a pooled connection sees once after
 Redis restarts. A timeout is never retried, so one call costs at most one timeout.

@@ -4,7 +4,7 @@ Twilio signs the public URL it called. Behind a TLS-terminating proxy the app se
 scheme and host, so the URL is rebuilt from SWITCHBOARD_PUBLIC_URL plus the raw path and the
 raw query, byte for byte (Starlette's `request.url` decodes the path; docs/twilio.md).
 The form is passed as Starlette's FormData, blank fields and repeated keys included.
-Several tokens are accepted during a rotation (§7.4).
+Several tokens are accepted during a rotation (docs/twilio.md, Signatures).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A number's status callback reports the end of a call once, and Twilio does not send it again
 when it fails (docs/twilio.md). Without it a call stays open in SQL for ever. The sweep
 finds calls with a `call_started` event and no final `call_ended`, started longer than
-`min_age` ago, fetches each one (`client.calls(sid).fetch()`, §8.1), and:
+`min_age` ago, fetches each one (`client.calls(sid).fetch()`, docs/twilio.md, The REST API), and:
 
 - Twilio says the call ended: append a `call_ended` like the status callback's (status,
   final, duration, timestamp; `source` "rest"), at Twilio's end time, with the dedupe key

@@ -2,8 +2,8 @@
 
 It calls our webhooks with signed form POSTs, plays scripted callers and departments, queues
 callers, sends status callbacks (with optional faults), and writes a transcript of each call.
-See engine.py for a usage example. The § numbers in this package refer to the shared Twilio
-protocol reference (docs/twilio.md.md), which is what the simulator is built against.
+See engine.py for a usage example. The Twilio behaviour it imitates is described in
+docs/twilio.md, and the modules point to its sections by name.
 """
 
 from sim.twilio.calls import Call

@@ -1,10 +1,10 @@
 """Status callbacks: call-progress events sent on their own, later, maybe twice, maybe never.
 
-The inbound leg reports only its final event to the number's status callback URL (§5.1); a
-dialled leg reports the events its `<Number statusCallbackEvent>` asked for. Each event is
-numbered from 0 per leg (SequenceNumber) when it fires, then delivered as a scheduled event:
-with `Faults` a delivery can be delayed (so reordered), duplicated with the same
-`I-Twilio-Idempotency-Token`, or dropped (§5.3).
+The inbound leg reports only its final event to the number's status callback URL; a dialled
+leg reports the events its `<Number statusCallbackEvent>` asked for. Each event is numbered
+from 0 per leg (SequenceNumber) when it fires, then delivered as a scheduled event: with
+`Faults` a delivery can be delayed (so reordered), duplicated with the same
+`I-Twilio-Idempotency-Token`, or dropped (docs/twilio.md, Status callbacks).
 """
 
 from __future__ import annotations

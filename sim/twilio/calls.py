@@ -1,4 +1,5 @@
-"""Call legs as Twilio sees them, and the standard parameters sent on every request (§1).
+"""Call legs as Twilio sees them, and the standard parameters sent on every request
+(docs/twilio.md, Requests).
 
 A `Call` is one leg: an inbound call to a number (Direction=inbound) or a leg created by
 `<Dial>` (outbound-dial, with ParentCallSid). A dialled leg writes into its parent's

@@ -8,8 +8,8 @@
     }
 
 A department that answers runs the `<Number url>` whisper with its `whisper` script (the same
-actions a caller has); if the whisper runs out of verbs the call is bridged (docs/twilio.md
-§9b) and the department hangs up after `talk_seconds`, unless the caller hangs up first.
+actions a caller has); if the whisper runs out of verbs the call is bridged (docs/twilio.md,
+Dial) and the department hangs up after `talk_seconds`, unless the caller hangs up first.
 """
 
 from __future__ import annotations

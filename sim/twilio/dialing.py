@@ -5,13 +5,14 @@ within the Dial timeout, or answered. An answered leg runs the `<Number url>` wh
 department's script; a whisper that runs out of verbs bridges the call, and a whisper
 `<Hangup/>` ends the leg unbridged (DialCallStatus=completed, DialBridged=false).
 
-Queue (§4.2): the head of the named queue is taken, or the first arrival within the Dial
-timeout. The `<Queue url>` document runs on the *caller's* leg (see queueing.py), then the two
-are bridged. The agent's Dial action fires when the conversation ends.
+Queue (docs/twilio.md, Queues): the head of the named queue is taken, or the first arrival
+within the Dial timeout. The `<Queue url>` document runs on the *caller's* leg (see
+queueing.py), then the two are bridged. The agent's Dial action fires when the conversation ends.
 
 With an `action`, the Dial action is requested when the dialled leg ends and its TwiML runs
-next; without one the call continues with the next verb (§3.2). If the caller hangs up or the
-call is redirected during the Dial, the action is still requested and its TwiML ignored.
+next; without one the call continues with the next verb (docs/twilio.md, Dial). If the caller
+hangs up or the call is redirected during the Dial, the action is still requested and its
+TwiML ignored.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ class DialOutcome:
     extra: dict[str, str] = field(default_factory=dict)
 
     def params(self) -> dict[str, str]:
-        """What the Dial action request carries besides the standard parameters (§3.3)."""
+        """What the Dial action request carries besides the standard parameters
+        (docs/twilio.md, Dial)."""
         params = {"DialCallStatus": self.status, "DialBridged": str(self.bridged).lower()}
         if self.dial_call_sid is not None:
             params["DialCallSid"] = self.dial_call_sid
@@ -252,8 +254,8 @@ class QueueDial:
         while (member := queue.take(sim.clock.now)) is None:
             remaining = (deadline - sim.clock.now).total_seconds()
             if remaining <= 0:
-                # An empty queue waits for the Dial timeout (§4.1b); the status reported then
-                # is not documented (assumed no-answer).
+                # An empty queue waits for the Dial timeout (docs/twilio.md, Queues); the
+                # status reported then is not documented (assumed no-answer).
                 return self.conclude("no-answer")
             yield WaitFor(queue.arrival(), timeout=remaining)
         self.member = member

@@ -242,7 +242,8 @@ class TwilioSimulator:
     def dequeue_member(
         self, queue_name: str, call_sid: str, url: str, *, method: str = "POST"
     ) -> None:
-        """Take a chosen caller out of a queue and run `url` on their call (§4.1b)."""
+        """Take a chosen caller out of a queue and run `url` on their call (docs/twilio.md,
+        Queues)."""
         member = self.queues.get(queue_name).take(self.clock.now, call_sid=call_sid)
         if member is None:
             raise LookupError(f"{call_sid} is not waiting in queue {queue_name!r}")

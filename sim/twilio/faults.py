@@ -6,7 +6,7 @@ duplicate one, and one that fails is simply gone (docs/twilio.md). The call flow
 waits for them, so faults here change only what the status endpoint sees, and when.
 
 An action request (a Gather, Dial or Enqueue `action`) carries no sequence number, and Twilio
-can send one again (a connect retry, §6.1). With `duplicate_action_ratio` the simulator sends a
+can send one again (a connect retry). With `duplicate_action_ratio` the simulator sends a
 copy of that share of actions, up to `max_delay_seconds` later; the call goes on with the
 first response and the copy's is ignored, so only the app's dedupe sees the difference.
 """

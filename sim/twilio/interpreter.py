@@ -3,11 +3,15 @@
 Each leg runs as a process on the virtual clock. The same interpreter serves every context,
 because the verbs behave alike and only the allowed set and the failure policy differ:
 
-- main: the call's own documents; a failed fetch tries the number's fallback URL (§6.2),
-  and without one Twilio says its English application-error message and hangs up (§6.3);
-- wait: an Enqueue waitUrl document, re-requested whenever it runs out (§4.1);
-- dequeue: the `<Queue url>` document, run on a caller an agent took from the queue (§4.2);
-- whisper: the `<Number url>` document on the dialled leg, before the bridge (§9b).
+- main: the call's own documents; a failed fetch tries the number's fallback URL, and without
+  one Twilio says its English application-error message and hangs up (docs/twilio.md,
+  Requests);
+- wait: an Enqueue waitUrl document, re-requested whenever it runs out (docs/twilio.md,
+  Queues);
+- dequeue: the `<Queue url>` document, run on a caller an agent took from the queue
+  (docs/twilio.md, Queues);
+- whisper: the `<Number url>` document on the dialled leg, before the bridge (docs/twilio.md,
+  Dial).
 """
 
 from __future__ import annotations
@@ -299,7 +303,8 @@ class LegRunner:
         except TwimlError:
             if content_type != "text/plain":
                 raise
-            # Plain text that is not TwiML is read aloud, then Twilio hangs up (§1).
+            # Plain text that is not TwiML is read aloud, then Twilio hangs up
+            # (docs/twilio.md, Requests).
             text = Say(text=" ".join(record.body.split()))
             return Document(url=url, verbs=(text, Hangup()), source="twilio")
         for warning in document.warnings:

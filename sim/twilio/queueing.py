@@ -1,4 +1,5 @@
-"""`<Enqueue>` on the caller's leg: wait in a queue until leaving, dequeued, or hung up (§4.1).
+"""`<Enqueue>` on the caller's leg: wait in a queue until leaving, dequeued, or hung up
+(docs/twilio.md, Queues).
 
 While queued, the waitUrl document runs in a loop (re-requested whenever it runs out), with the
 queue parameters on each request. A `<Gather>` there posts its action and the answer runs in
@@ -9,7 +10,7 @@ the wait context too. Ways out, each with its QueueResult on the Enqueue action:
 - an agent's `<Dial><Queue>`: the `<Queue url>` document runs on this caller, then the bridge;
   `bridged` is requested only when the conversation ends;
 - the caller hangs up: `hangup` (the response is ignored, the call is over);
-- a REST dequeue or redirect (§4.1b): `redirected` (ignored), then the new URL runs.
+- a REST dequeue or redirect: `redirected` (ignored), then the new URL runs.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """X-Twilio-Signature as Twilio computes it (docs/twilio.md).
 
 The signed URL is the one requested, without its `#fragment`: connection overrides such as
-`#ct=1000&rt=3000` configure Twilio's HTTP client and are neither sent nor signed (§6.1).
+`#ct=1000&rt=3000` configure Twilio's HTTP client and are neither sent nor signed
+(docs/twilio.md, Requests).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ app in-process (it routes by path and ignores the host, so public URLs work unch
 
 What counts as a failed fetch (docs/twilio.md): an exception, a response slower than the
 15-second hard limit (11205), a non-2xx status (11200), more than 10 HTTP redirects (11215).
-A 3xx is followed with a GET that carries no form body, as Twilio loses it (§1).
+A 3xx is followed with a GET that carries no form body, as Twilio loses it (docs/twilio.md,
+Requests).
 """
 
 from __future__ import annotations

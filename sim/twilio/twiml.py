@@ -156,9 +156,9 @@ ALLOWED: dict[Context, frozenset[str]] = {
     ),
     # docs/twilio.md: what a waitUrl document may contain.
     "wait": frozenset({"Play", "Say", "Pause", "Hangup", "Redirect", "Leave", "Gather"}),
-    # §4.2: the <Queue url> document that runs on the dequeued caller.
+    # The <Queue url> document that runs on the dequeued caller.
     "dequeue": frozenset({"Say", "Play", "Pause", "Redirect"}),
-    # §9b: the <Number url> whisper on the callee's leg.
+    # The <Number url> whisper on the callee's leg.
     "whisper": frozenset({"Play", "Say", "Gather", "Hangup"}),
 }
 GATHER_NESTABLE = frozenset({"Say", "Play", "Pause"})
@@ -355,7 +355,7 @@ class _Reader:
             )
         events = frozenset(element.get("statusCallbackEvent", "completed").split())
         if not events <= CALL_PROGRESS_EVENTS:
-            # A list rendered by twilio-python as "['initiated', ...]" lands here (§10.6).
+            # A list rendered by twilio-python as "['initiated', ...]" lands here.
             self.warn(element, f"statusCallbackEvent={element.get('statusCallbackEvent')!r}")
             events = events & CALL_PROGRESS_EVENTS
         return Number(

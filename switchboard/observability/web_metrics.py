@@ -14,7 +14,7 @@ Two families, served by two kinds of process:
 - **Business KPIs**, declared in `switchboard/observability/business_metrics.py` and computed
   on every scrape by the single-process exporter (`switchboard exporter`).
 
-Rules (docs/metrics-performance-reliability.md §1): the `switchboard_` prefix, base units
+Rules (docs/metrics.md): the `switchboard_` prefix, base units
 (`_seconds`), `_total` on counters only, and labels from bounded sets only: route template,
 status class, department id, outcome, kind, initiator, queue, service. Never a phone number,
 a CallSid or a pid.

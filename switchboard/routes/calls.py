@@ -14,7 +14,8 @@ count on from there, so nothing collides.
 
 Before the REST call, a marker keyed by the call is written to live state
 (`LiveState.mark_redirected`): if the caller was in a transfer's Dial, Twilio still requests
-that Dial's action after the redirect (§3.2), and the marker keeps it from counting as a bounce.
+that Dial's action after the redirect (docs/twilio.md, Dial), and the marker keeps it from
+counting as a bounce.
 
 Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}` (switchboard/deps.py),
 never a 500. Only the `agent` role may transfer.

@@ -1,4 +1,5 @@
-"""Status callbacks: which events, their numbering, and delivery faults (§5)."""
+"""Status callbacks: which events, their numbering, and delivery faults (docs/twilio.md, Status
+callbacks)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def dial_all_events() -> str:
 
 
 def test_inbound_call_reports_only_its_final_status(server, make_sim):
-    """§5.1: the number's status callback hears only the end of the call, numbered 0."""
+    """The number's status callback hears only the end of the call, numbered 0."""
     server.on("/voice", twiml("<Say>Hei</Say>", '<Pause length="5"/>'))
     server.on("/status", None)
     sim = make_sim()
@@ -39,7 +40,7 @@ def test_inbound_call_reports_only_its_final_status(server, make_sim):
 
 
 def test_status_callbacks_carry_sequence_numbers(server, make_sim):
-    """§5.2: each leg numbers its callbacks from 0 in firing order; answered is in-progress."""
+    """Each leg numbers its callbacks from 0 in firing order; answered is in-progress."""
     server.on("/voice", dial_all_events())
     server.on("/leg-status", None)
     sim = make_sim(departments={DEPT: Department.answers(ring_seconds=3, talk_seconds=10)})
@@ -60,7 +61,7 @@ def test_status_callbacks_carry_sequence_numbers(server, make_sim):
 
 
 def test_busy_leg_ends_its_numbering_with_busy(server, make_sim):
-    """§5.2: a terminal event other than completed still comes through the completed event."""
+    """A terminal event other than completed still comes through the completed event."""
     server.on("/voice", dial_all_events())
     server.on("/leg-status", None)
     sim = make_sim(departments={DEPT: Department.busy()})
@@ -74,7 +75,7 @@ def test_busy_leg_ends_its_numbering_with_busy(server, make_sim):
 
 
 def test_faults_duplicate_and_drop(server, make_sim):
-    """§5.3: with faults, some callbacks arrive twice (same idempotency token), some never."""
+    """With faults, some callbacks arrive twice (same idempotency token), some never."""
     server.on("/voice", twiml("<Say>Hei</Say>"))
     server.on("/status", None)
     sim = make_sim(faults=Faults(duplicate_ratio=0.3, drop_ratio=0.2, seed=7))
@@ -101,7 +102,7 @@ def test_faults_duplicate_and_drop(server, make_sim):
 
 
 def test_faults_delay_and_reorder_delivery(server, make_sim):
-    """§5.3: delayed delivery reorders callbacks; Timestamp still says when the event fired."""
+    """Delayed delivery reorders callbacks; Timestamp still says when the event fired."""
     server.on("/voice", dial_all_events())
     server.on("/leg-status", None)
     sim = make_sim(

@@ -1,4 +1,5 @@
-"""<Dial><Number>: outcomes, the whisper, and the dialled leg's callbacks (§3, §5.2, §9b)."""
+"""<Dial><Number>: outcomes, the whisper, and the dialled leg's callbacks (docs/twilio.md: Dial,
+Status callbacks)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def run_dial(
 
 
 def test_dial_without_action_continues_with_next_verb(server, make_sim):
-    """§3.2: with no action, the call goes on with the verb after <Dial> when the leg ends."""
+    """With no action, the call goes on with the verb after <Dial> when the leg ends."""
     voice = dial_twiml(action=None, timeout=10, after='<Say language="nb-NO">Ingen svarte</Say>')
     _, call = run_dial(server, make_sim, Department.no_answer(), voice=voice)
 
@@ -73,7 +74,7 @@ def test_dial_without_action_continues_with_next_verb(server, make_sim):
 
 
 def test_dial_with_action_makes_later_verbs_unreachable(server, make_sim):
-    """§3.2: with an action, its TwiML runs next and verbs after <Dial> never do."""
+    """With an action, its TwiML runs next and verbs after <Dial> never do."""
     voice = dial_twiml(after="<Say>Aldri</Say>")
     _, call = run_dial(server, make_sim, Department.busy(), voice=voice)
 
@@ -82,7 +83,7 @@ def test_dial_with_action_makes_later_verbs_unreachable(server, make_sim):
 
 
 def test_whisper_running_out_of_verbs_bridges(server, make_sim):
-    """§9b: the employee presses 1, the whisper runs out of verbs, and the call is bridged."""
+    """The employee presses 1, the whisper runs out of verbs, and the call is bridged."""
     _, call = run_dial(server, make_sim, Department.accepts("1", ring_seconds=4, talk_seconds=90))
 
     (whisper,) = server.to("/whisper")
@@ -112,7 +113,7 @@ def test_whisper_running_out_of_verbs_bridges(server, make_sim):
 
 
 def test_whisper_hangup_gives_completed_unbridged(server, make_sim):
-    """§9b: nobody presses a key, the whisper hangs up: completed, but DialBridged=false."""
+    """Nobody presses a key, the whisper hangs up: completed, but DialBridged=false."""
     _, call = run_dial(server, make_sim, Department.declines())
 
     (action,) = server.to("/dial-done")
@@ -124,7 +125,7 @@ def test_whisper_hangup_gives_completed_unbridged(server, make_sim):
 
 
 def test_answer_without_whisper_is_bridged_even_by_a_machine(server, make_sim):
-    """§3.3: completed is reported whenever something answers, such as a voicemail."""
+    """`completed` is reported whenever something answers, such as a voicemail."""
     voice = dial_twiml(whisper=False)
     _, _ = run_dial(server, make_sim, Department.declines(talk_seconds=25), voice=voice)
 
@@ -144,7 +145,7 @@ def test_answer_without_whisper_is_bridged_even_by_a_machine(server, make_sim):
     ids=["busy", "no-answer", "rings-past-timeout", "failed"],
 )
 def test_dial_outcomes_without_answer(server, make_sim, department, status, seconds):
-    """§3.3: busy, no-answer at the Dial timeout, failed; no duration, never bridged."""
+    """`busy`, `no-answer` at the Dial timeout, `failed`; no duration, never bridged."""
     _, call = run_dial(server, make_sim, department)
 
     (action,) = server.to("/dial-done")
@@ -157,7 +158,7 @@ def test_dial_outcomes_without_answer(server, make_sim, department, status, seco
 
 
 def test_caller_hanging_up_in_the_bridge_still_gets_the_dial_action(server, make_sim):
-    """§3.2: the action is requested with CallStatus=completed, and its TwiML is ignored."""
+    """The action is requested with CallStatus=completed, and its TwiML is ignored."""
     _, call = run_dial(
         server, make_sim, Department.accepts("1", talk_seconds=300), script=(talk(20),)
     )
@@ -175,7 +176,7 @@ def test_caller_hanging_up_in_the_bridge_still_gets_the_dial_action(server, make
 
 
 def test_dialled_leg_reports_only_requested_events(server, make_sim):
-    """§3.4/§5.2: statusCallbackEvent picks the events; answered arrives as in-progress."""
+    """`statusCallbackEvent` picks the events; answered arrives as in-progress."""
     voice = dial_twiml(events="initiated answered completed")
     run_dial(server, make_sim, Department.accepts("1", talk_seconds=30), voice=voice)
 
@@ -220,7 +221,7 @@ def test_each_dial_takes_the_next_behaviour_of_the_department(server, make_sim):
 
 
 def test_caller_hanging_up_while_it_rings_cancels_the_dialled_leg(server, make_sim):
-    """§3.2 (UNCERTAIN in Twilio's docs): the action is still requested, the leg is canceled."""
+    """Not certain from Twilio's docs: the action is still requested, the leg is canceled."""
     voice = dial_twiml(events="completed")
     run_dial(server, make_sim, Department.no_answer(), voice=voice, script=(hang_up_after(3),))
 

@@ -96,7 +96,8 @@ def test_twiml_that_loops_without_waiting_is_an_error(server, make_sim):
 
 
 def test_a_caller_gives_up_after_max_call_seconds(server, make_sim):
-    """A safety net: a caller nobody serves hangs up, with QueueResult=hangup (§4.1)."""
+    """A safety net: a caller nobody serves hangs up, with QueueResult=hangup (docs/twilio.md,
+    Queues)."""
     server.on("/voice", twiml('<Enqueue action="/enqueue-done">sentralbord</Enqueue>'))
     server.on("/enqueue-done", twiml("<Say>Aldri</Say>"))
     sim = make_sim(timing=Timing(max_call_seconds=600))
@@ -116,7 +117,7 @@ def test_a_caller_gives_up_after_max_call_seconds(server, make_sim):
 
 
 def test_rest_redirect_moves_a_call_to_new_twiml(server, make_sim):
-    """§8.1: a call updated with a URL stops what it does and runs the new TwiML."""
+    """A call updated with a URL stops what it does and runs the new TwiML."""
     server.on("/voice", twiml('<Pause length="60"/>', "<Say>Aldri</Say>"))
     server.on("/moved", twiml("<Say>Flytta</Say>"))
     sim = make_sim()
@@ -131,7 +132,7 @@ def test_rest_redirect_moves_a_call_to_new_twiml(server, make_sim):
 
 
 def test_rest_redirect_during_dial_requests_the_action_and_ignores_it(server, make_sim):
-    """§3.2/§8.1: the Dial action is still requested, its TwiML ignored; the bridge ends."""
+    """The Dial action is still requested, its TwiML ignored; the bridge ends."""
     server.on("/voice", twiml(f'<Dial action="/dial-done">{DEPT}</Dial>'))
     server.on("/dial-done", twiml("<Say>Ignorert</Say>"))
     server.on("/moved", twiml("<Say>Tilbake hos sentralbordet</Say>"))

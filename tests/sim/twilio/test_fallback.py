@@ -1,4 +1,5 @@
-"""Failed fetches: the number's fallback URL, and Twilio's own apology without one (§1, §6)."""
+"""Failed fetches: the number's fallback URL, and Twilio's own apology without one
+(docs/twilio.md, Requests)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def fail(error: Exception) -> Callable[[Received], str]:
     ],
 )  # fmt: skip
 def test_invalid_twiml_triggers_fallback_with_error_code(server, make_sim, reply, code):
-    """§6.2: an unusable response makes Twilio POST the fallback URL with ErrorCode/ErrorUrl,
+    """An unusable response makes Twilio POST the fallback URL with ErrorCode/ErrorUrl,
     and the fallback's TwiML goes on with the call."""
     server.on("/voice", reply)
     server.on("/fallback", FALLBACK)
@@ -65,7 +66,7 @@ def test_invalid_twiml_triggers_fallback_with_error_code(server, make_sim, reply
 
 
 def test_fallback_is_used_for_a_failing_action_url(server, make_sim):
-    """§6.2: a later fetch (here a Gather action) that fails also goes to the fallback URL,
+    """A later fetch (here a Gather action) that fails also goes to the fallback URL,
     with the parameters of the failed request."""
     server.on("/voice", twiml('<Gather numDigits="1" action="/menu?s=2"><Say>Trykk</Say></Gather>'))
     server.on("/menu", Response(status_code=503))
@@ -81,7 +82,7 @@ def test_fallback_is_used_for_a_failing_action_url(server, make_sim):
 
 
 def test_without_fallback_twilio_apologises_in_english_and_hangs_up(server, make_sim):
-    """§6.3: with no fallback URL the caller hears Twilio's English error message."""
+    """With no fallback URL the caller hears Twilio's English error message."""
     server.on("/voice", Response(status_code=500))
     sim = make_sim(numbers={MAIN: PhoneNumberConfig(voice_url=f"{PUBLIC}/voice")})
     call = sim.place_call(from_=CALLER, to=MAIN)
@@ -95,7 +96,7 @@ def test_without_fallback_twilio_apologises_in_english_and_hangs_up(server, make
 
 
 def test_a_failing_fallback_ends_with_the_application_error(server, make_sim):
-    """§6.2/§6.3: the fallback is tried once; if it fails too, Twilio apologises."""
+    """The fallback is tried once; if it fails too, Twilio apologises."""
     server.on("/voice", Response(status_code=500))
     server.on("/fallback", Response(status_code=500))
     sim = make_sim()
@@ -107,7 +108,7 @@ def test_a_failing_fallback_ends_with_the_application_error(server, make_sim):
 
 
 def test_plain_text_that_is_not_twiml_is_read_aloud(server, make_sim):
-    """§1: text/plain that is not TwiML is read to the caller, then Twilio hangs up."""
+    """A text/plain answer that is not TwiML is read to the caller, then Twilio hangs up."""
     server.on("/voice", Response(content="Stengt i dag", media_type="text/plain"))
     sim = make_sim()
     call = sim.place_call(from_=CALLER, to=MAIN)
@@ -121,7 +122,7 @@ def test_plain_text_that_is_not_twiml_is_read_aloud(server, make_sim):
 
 
 def test_http_redirect_is_followed_without_the_form(server, make_sim):
-    """§1: Twilio follows a 3xx, but the POST body is lost on the way."""
+    """Twilio follows a 3xx, but the POST body is lost on the way."""
     server.on("/voice", RedirectResponse("/moved?s=1", status_code=302))
     server.on("/moved", twiml("<Say>Flytta</Say>"))
     sim = make_sim()

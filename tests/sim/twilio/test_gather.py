@@ -37,7 +37,7 @@ def run_call(
 
 
 def test_gather_without_input_falls_through_to_next_verb(server, make_sim):
-    """§2.2: no input means no request; the next verb in the same document runs."""
+    """No input means no request; the next verb in the same document runs."""
     voice = twiml(
         '<Gather action="/menu" timeout="3"><Say language="nb-NO">Trykk ein</Say></Gather>',
         '<Say language="nb-NO">Vi høyrde ikkje noko</Say>',
@@ -55,7 +55,7 @@ def test_gather_without_input_falls_through_to_next_verb(server, make_sim):
 
 
 def test_gather_default_action_is_current_url(server, make_sim):
-    """§2.1: without `action` the Gather posts to the document's own URL (with its query)."""
+    """Without `action` the Gather posts to the document's own URL (with its query)."""
 
     def voice(request):
         if "Digits" in request.form:
@@ -75,7 +75,7 @@ def test_gather_default_action_is_current_url(server, make_sim):
 
 
 def test_finish_on_key_ends_input_and_is_not_in_digits(server, make_sim):
-    """§2.2/§2.3: `#` ends the input at once and is left out of Digits."""
+    """`#` ends the input at once and is left out of Digits."""
     voice = twiml('<Gather action="/id" timeout="5"><Say>Tast fødselsnummer</Say></Gather>')
     run_call(server, make_sim, voice, [press("1234#")], id=twiml("<Hangup/>"))
 
@@ -86,7 +86,7 @@ def test_finish_on_key_ends_input_and_is_not_in_digits(server, make_sim):
 
 
 def test_input_without_finish_key_waits_for_the_timeout(server, make_sim):
-    """§2.2: without the finish key the Gather ends `timeout` seconds after the last key."""
+    """Without the finish key the Gather ends `timeout` seconds after the last key."""
     voice = twiml('<Gather action="/id" timeout="4"><Say>Tast</Say></Gather>')
     run_call(server, make_sim, voice, [press("12")], id=twiml("<Hangup/>"))
 
@@ -96,7 +96,7 @@ def test_input_without_finish_key_waits_for_the_timeout(server, make_sim):
 
 
 def test_num_digits_completes_the_gather(server, make_sim):
-    """§2.2: reaching numDigits posts at once; extra keys are not collected."""
+    """Reaching numDigits posts at once; extra keys are not collected."""
     voice = twiml('<Gather action="/menu" numDigits="1"><Say>Trykk</Say></Gather>')
     run_call(server, make_sim, voice, [press("42")], menu=twiml("<Hangup/>"))
 
@@ -106,7 +106,7 @@ def test_num_digits_completes_the_gather(server, make_sim):
 
 
 def test_only_the_finish_key_counts_as_no_input(server, make_sim):
-    """§2.2: a caller who presses only # gave no input: no request, fall through."""
+    """A caller who presses only # gave no input: no request, fall through."""
     voice = twiml('<Gather action="/menu"><Say>Trykk</Say></Gather>', "<Say>Ingen val</Say>")
     _, call = run_call(server, make_sim, voice, [press("#")], menu=twiml("<Hangup/>"))
 
@@ -115,7 +115,7 @@ def test_only_the_finish_key_counts_as_no_input(server, make_sim):
 
 
 def test_action_on_empty_result_posts_without_input(server, make_sim):
-    """§2.2: actionOnEmptyResult="true" requests the action even with no input."""
+    """`actionOnEmptyResult="true"` requests the action even with no input."""
     voice = twiml(
         '<Gather action="/menu" actionOnEmptyResult="true" timeout="2"><Say>Trykk</Say></Gather>',
         "<Say>Aldri nådd</Say>",
@@ -130,7 +130,7 @@ def test_action_on_empty_result_posts_without_input(server, make_sim):
 
 
 def test_speech_result_and_confidence(server, make_sim):
-    """§2.3: speech input posts SpeechResult and Confidence."""
+    """Speech input posts SpeechResult and Confidence."""
     voice = twiml(
         '<Gather action="/speech" input="speech dtmf" language="nb-NO" hints="byggesak,skule">'
         "<Say>Sei kva du ringjer om</Say></Gather>"
@@ -147,7 +147,7 @@ def test_speech_result_and_confidence(server, make_sim):
 
 
 def test_speech_is_not_heard_by_a_dtmf_gather(server, make_sim):
-    """§2.1: input defaults to dtmf, so speech at such a Gather is no input."""
+    """Input defaults to dtmf, so speech at such a Gather is no input."""
     voice = twiml('<Gather action="/menu"><Say>Trykk</Say></Gather>', "<Say>Ingen val</Say>")
     _, call = run_call(server, make_sim, voice, [say("byggesak")], menu=twiml("<Hangup/>"))
 
@@ -157,7 +157,8 @@ def test_speech_is_not_heard_by_a_dtmf_gather(server, make_sim):
 
 
 def test_caller_hangs_up_at_a_gather(server, make_sim):
-    """A caller who hangs up at the menu sends nothing more; the call completes (§5.1)."""
+    """A caller who hangs up at the menu sends nothing more; the call completes (docs/twilio.md,
+    Status callbacks)."""
     voice = twiml('<Gather action="/menu"><Say>Trykk ein</Say></Gather>', "<Say>Ingen val</Say>")
     _, call = run_call(server, make_sim, voice, [hang_up()], menu=twiml("<Hangup/>"))
 

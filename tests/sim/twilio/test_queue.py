@@ -1,4 +1,5 @@
-"""<Enqueue>, the waitUrl loop, <Leave>, and agents taking callers with <Dial><Queue> (§4)."""
+"""<Enqueue>, the waitUrl loop, <Leave>, and agents taking callers with <Dial><Queue>
+(docs/twilio.md, Queues)."""
 
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def start_agent(sim: TwilioSimulator, *, seconds: float, script: tuple[Action, .
 
 
 def test_enqueue_waiturl_loops(server, make_sim):
-    """§4.1: the waitUrl is requested again each time it runs out, with the queue parameters."""
+    """The waitUrl is requested again each time it runs out, with the queue parameters."""
     serve_queue(server)
     sim = make_sim()
     call = sim.place_call(from_=CALLER, to=MAIN, script=[hang_up_after(35)])
@@ -79,7 +80,7 @@ def test_enqueue_waiturl_loops(server, make_sim):
 
 
 def test_leave_fires_enqueue_action_with_leave(server, make_sim):
-    """§4.1: a Gather in the waitUrl posts its action; <Leave/> there ends the wait at once."""
+    """A Gather in the waitUrl posts its action; <Leave/> there ends the wait at once."""
     serve_queue(server)
     server.on(
         "/wait",
@@ -105,7 +106,7 @@ def test_leave_fires_enqueue_action_with_leave(server, make_sim):
 
 
 def test_leave_without_action_continues_after_enqueue(server, make_sim):
-    """§4.1: without an action, the call goes on with the verb after <Enqueue>."""
+    """Without an action, the call goes on with the verb after <Enqueue>."""
     serve_queue(server, action=None)
     server.on("/wait", twiml("<Say>Ein augneblink</Say>", "<Leave/>"))
     sim = make_sim()
@@ -117,7 +118,7 @@ def test_leave_without_action_continues_after_enqueue(server, make_sim):
 
 
 def test_gather_action_in_waiturl_runs_in_the_wait_context(server, make_sim):
-    """§4.1: the answer to a waitUrl Gather runs while still queued; then the loop goes on."""
+    """The answer to a waitUrl Gather runs while still queued; then the loop goes on."""
     serve_queue(server)
     server.on(
         "/wait",
@@ -136,7 +137,7 @@ def test_gather_action_in_waiturl_runs_in_the_wait_context(server, make_sim):
 
 
 def test_queue_url_runs_on_dequeued_caller_with_queue_time(server, make_sim):
-    """§4.2: the <Queue url> document is fetched and played for the *caller*, then the bridge;
+    """The <Queue url> document is fetched and played for the *caller*, then the bridge;
     the caller's Enqueue action (bridged) fires only when the conversation ends."""
     serve_queue(server)
     sim = make_sim()
@@ -182,7 +183,7 @@ def test_queue_url_runs_on_dequeued_caller_with_queue_time(server, make_sim):
 
 
 def test_dial_queue_on_empty_queue_waits_for_timeout(server, make_sim):
-    """§4.1b/§4.2: <Dial><Queue> on an empty queue waits for the Dial timeout."""
+    """<Dial><Queue> on an empty queue waits for the Dial timeout."""
     serve_queue(server, timeout=20)
     sim = make_sim()
     agent = start_agent(sim, seconds=0)
@@ -199,7 +200,7 @@ def test_dial_queue_on_empty_queue_waits_for_timeout(server, make_sim):
 
 
 def test_dial_queue_takes_a_caller_who_arrives_while_waiting(server, make_sim):
-    """§4.2: an agent waiting on an empty queue takes the first caller who arrives."""
+    """An agent waiting on an empty queue takes the first caller who arrives."""
     serve_queue(server)
     sim = make_sim()
     start_agent(sim, seconds=0)
@@ -213,7 +214,7 @@ def test_dial_queue_takes_a_caller_who_arrives_while_waiting(server, make_sim):
 
 
 def test_queue_is_first_in_first_out(server, make_sim):
-    """§4.1b: <Dial><Queue> always takes the head of the queue."""
+    """<Dial><Queue> always takes the head of the queue."""
     serve_queue(server)
     sim = make_sim()
     first = sim.place_call(from_=CALLER, to=MAIN, script=[talk(10)])
@@ -228,7 +229,7 @@ def test_queue_is_first_in_first_out(server, make_sim):
 
 
 def test_rest_dequeue_takes_a_chosen_member(server, make_sim):
-    """§4.1b: a REST member update takes that caller out of order and runs the new URL."""
+    """A REST member update takes that caller out of order and runs the new URL."""
     serve_queue(server)
     server.on("/returns", twiml('<Say language="nb-NO">Velkomen tilbake</Say>'))
     sim = make_sim()

@@ -1,4 +1,5 @@
-"""The simulator's REST API through the twilio SDK: fetch, redirect and hang up calls (§8.1)."""
+"""The simulator's REST API through the twilio SDK: fetch, redirect and hang up calls
+(docs/twilio.md, The REST API)."""
 
 from __future__ import annotations
 

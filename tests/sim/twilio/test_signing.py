@@ -1,4 +1,5 @@
-"""What every request looks like on the wire: signature, URL, standard parameters (§1, §6.1, §7)."""
+"""What every request looks like on the wire: signature, URL, standard parameters
+(docs/twilio.md: Requests, Signatures)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ MENU = twiml(
 
 
 def test_requests_are_signed_and_validate(server, make_sim):
-    """§7.1: the signature covers the public URL with its raw query and every form field."""
+    """The signature covers the public URL with its raw query and every form field."""
     server.on("/voice", MENU)
     server.on("/menu", twiml("<Hangup/>"))
     server.on("/status", None)
@@ -40,7 +41,7 @@ def test_requests_are_signed_and_validate(server, make_sim):
 
 
 def test_fragment_is_not_signed_nor_sent(server, make_sim):
-    """§6.1: connection overrides in a #fragment are neither sent nor part of the signature."""
+    """Connection overrides in a #fragment are neither sent nor part of the signature."""
     server.on("/voice", twiml("<Redirect>/next?s=2#rt=5000&amp;rc=2</Redirect>"))
     server.on("/next", twiml("<Hangup/>"))
     sim = make_sim(numbers={MAIN: PhoneNumberConfig(voice_url=f"{PUBLIC}/voice#ct=1000&rt=3000")})
@@ -53,7 +54,7 @@ def test_fragment_is_not_signed_nor_sent(server, make_sim):
 
 
 def test_blank_geo_fields_are_sent(server, make_sim):
-    """§1: geo fields Twilio could not look up arrive present and empty; they are signed too."""
+    """Geo fields Twilio could not look up arrive present and empty; they are signed too."""
     server.on("/voice", twiml("<Hangup/>"))
     sim = make_sim()
     sim.place_call(from_=CALLER, to=MAIN)
@@ -71,7 +72,7 @@ def test_blank_geo_fields_are_sent(server, make_sim):
 
 
 def test_standard_parameters_on_every_fetch(server, make_sim):
-    """§1: CallSid/AccountSid formats, ApiVersion, Direction; ringing first, then in-progress."""
+    """CallSid/AccountSid formats, ApiVersion, Direction; ringing first, then in-progress."""
     server.on("/voice", MENU)
     server.on("/menu", twiml("<Hangup/>"))
     sim = make_sim()
@@ -107,7 +108,7 @@ def test_simulated_time_is_sent_with_every_request(server, make_sim):
 
 
 def test_get_method_sends_parameters_in_the_signed_query(server, make_sim):
-    """§7.1 item 4: a GET carries its parameters in the query string, and the URL is signed."""
+    """A GET carries its parameters in the query string, and the URL is signed."""
     server.on("/voice", twiml('<Redirect method="GET">/next?s=2</Redirect>'))
     server.on("/next", twiml("<Hangup/>"))
     sim = make_sim()

@@ -1,4 +1,4 @@
-"""Say, Play, Pause, Redirect, Hangup, Reject and the document rules (§1, §2.4, §4.3)."""
+"""Say, Play, Pause, Redirect, Hangup, Reject and the document rules (docs/twilio.md, Requests)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def run_call(
 
 
 def test_say_keeps_text_voice_language_and_takes_speaking_time(server, make_sim):
-    """§2.4: what is said, in which voice and language; about 2.5 words a second."""
+    """What is said, in which voice and language; about 2.5 words a second."""
     voice = twiml(
         '<Say voice="Polly.Ida-Neural" language="nb-NO">'
         "Velkomen til Alver kommune, du har kome til sentralbordet</Say>",
@@ -43,7 +43,7 @@ def test_say_keeps_text_voice_language_and_takes_speaking_time(server, make_sim)
 
 
 def test_say_reads_the_text_of_ssml_children(server, make_sim):
-    """§2.4: SSML inside <Say> is spoken as its text."""
+    """SSML inside <Say> is spoken as its text."""
     voice = twiml('<Say language="nb-NO">Ring <say-as interpret-as="telephone">113</say-as></Say>')
     _, call = run_call(server, make_sim, voice)
 
@@ -51,7 +51,7 @@ def test_say_reads_the_text_of_ssml_children(server, make_sim):
 
 
 def test_play_and_pause_take_time(server, make_sim):
-    """§4.3: <Play> plays its URL (resolved against the document), <Pause length> waits."""
+    """<Play> plays its URL (resolved against the document), <Pause length> waits."""
     voice = twiml(
         "<Play>/audio/velkomen.wav</Play>", '<Pause length="3"/>', "<Redirect>/next</Redirect>"
     )
@@ -66,7 +66,7 @@ def test_play_and_pause_take_time(server, make_sim):
 
 
 def test_redirect_posts_by_default_and_later_verbs_are_unreachable(server, make_sim):
-    """§4.3: <Redirect> fetches with POST; verbs after it never run."""
+    """<Redirect> fetches with POST; verbs after it never run."""
     voice = twiml("<Redirect>/next?s=2</Redirect>", "<Say>Aldri</Say>")
     _, call = run_call(server, make_sim, voice, next=twiml("<Say>Her</Say>"))
 
@@ -78,7 +78,8 @@ def test_redirect_posts_by_default_and_later_verbs_are_unreachable(server, make_
 
 
 def test_running_out_of_verbs_ends_the_call(server, make_sim):
-    """Twilio hangs up when the TwiML runs out; the final status is completed (§5.1)."""
+    """Twilio hangs up when the TwiML runs out; the final status is completed (docs/twilio.md,
+    Status callbacks)."""
     _, call = run_call(
         server, make_sim, twiml("<Say>Ha det</Say>", "<Hangup/>", "<Say>Aldri</Say>")
     )
@@ -93,7 +94,7 @@ def test_running_out_of_verbs_ends_the_call(server, make_sim):
 
 @pytest.mark.parametrize(("reason", "status"), [("busy", "busy"), ("rejected", "no-answer")])
 def test_reject_as_first_verb_leaves_the_call_unanswered(server, make_sim, reason, status):
-    """§4.3: <Reject> first means no answer; the call ends busy or no-answer, duration 0."""
+    """<Reject> first means no answer; the call ends busy or no-answer, duration 0."""
     _, call = run_call(server, make_sim, twiml(f'<Reject reason="{reason}"/>', "<Say>Aldri</Say>"))
 
     (callback,) = server.to("/status")
@@ -104,7 +105,7 @@ def test_reject_as_first_verb_leaves_the_call_unanswered(server, make_sim, reaso
 
 
 def test_unknown_attribute_is_a_warning_and_the_call_goes_on(server, make_sim):
-    """§1: attribute names are case-sensitive; a misspelt one is ignored with warning 12200."""
+    """Attribute names are case-sensitive; a misspelt one is ignored with warning 12200."""
     voice = twiml(
         '<Gather action="/menu" numdigits="1"><Say>Trykk</Say></Gather>', "<Say>Vidare</Say>"
     )
