@@ -249,6 +249,9 @@ class Switchboard(Strict):
     # The fallback dials this fixed number when our service cannot answer (a desk phone or
     # a backup line; never the main number, which would loop back to the failing service).
     fallback_number: PhoneNumber | None = None
+    # An answer to the open menu offered before closing keeps its meaning this long after
+    # closing (ivr/menu.py); then the caller hears that the line has just closed.
+    menu_grace_seconds: Annotated[int, Field(ge=0, le=600)] = 60
     queue: Queue = Field(default_factory=Queue)
     agents: Agents = Field(default_factory=Agents)
     transfer: Transfer = Field(default_factory=Transfer)

@@ -1,12 +1,21 @@
 """The main menu while the switchboard is open, and the closed flow with its own menu.
 
 Both key maps come from the config. A Gather is always followed by a Redirect to the same
-action URL, so silence arrives as a request without Digits or SpeechResult (docs/twilio.md
-). Silence or an invalid choice re-prompts once; then the caller goes to the switchboard
+action URL, so silence arrives as a request without Digits or SpeechResult (docs/twilio.md).
+Silence or an invalid choice re-prompts once; then the caller goes to the switchboard
 queue when it is open, or hears goodbye when it is closed.
+
+Opening is judged at each webhook's own instant, not at the call's start: a closed menu
+answered after the switchboard opened leads to the open menu (or the queue on silence). An
+answer to the open menu that arrives after closing keeps its meaning for
+`switchboard.menu_grace_seconds` (judged at the instant the menu was offered, `o` in its
+signed action URL); after that the caller hears that the line has just closed, and the
+closed menu.
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from ivr import contact, queue, transfer
 from ivr.call import Context, Reply, Turn
@@ -60,7 +69,8 @@ def render_open_menu(
     ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro: bool = False
 ) -> None:
     lang = turn.language
-    action = ctx.url("/twilio/menu", turn, n=attempt)
+    offered = int(turn.at.timestamp())
+    action = ctx.url("/twilio/menu", turn, n=attempt, m="open", o=offered)
     gather = menu_gather(ctx, turn, action, speech=True)
     if intro:
         closes = ctx.hours.closes_at(SWITCHBOARD, turn.at)
@@ -76,12 +86,37 @@ def render_open_menu(
     reply.twiml.redirect(action)
 
 
+def open_menu_instant(ctx: Context, turn: Turn) -> datetime | None:
+    """The instant an answer to the open menu is judged at: now while the switchboard is open;
+    within the menu grace after closing, when the menu was offered (or the last open instant);
+    None once the grace has run out."""
+    if ctx.hours.is_open(SWITCHBOARD, turn.at):
+        return turn.at
+    offered = datetime.fromtimestamp(turn.number("o"), UTC) if turn.get("o") else None
+    if offered is not None and not ctx.hours.is_open(SWITCHBOARD, offered):
+        return None  # not offered while open (a forged or stale instant): no grace
+    since = queue.closed_since(ctx, turn.at)
+    start = since if since is not None else offered
+    if start is None:
+        return None
+    grace = timedelta(seconds=ctx.config.switchboard.menu_grace_seconds)
+    if turn.at - start >= grace:
+        return None
+    return offered if offered is not None else start - timedelta(microseconds=1)
+
+
+def just_closed(ctx: Context, turn: Turn, reply: Reply) -> None:
+    """The open menu was offered, but the switchboard has closed since: say so, plainly."""
+    ctx.speak(reply.twiml, say("just_closed", turn.language), turn.language)
+    render_closed(ctx, turn, reply, attempt=0, intro=True)
+
+
 def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
     """The main menu's Gather action (or its Redirect on silence)."""
     reply = Reply()
     attempt = turn.number("n")
-    if not ctx.hours.is_open(SWITCHBOARD, turn.at):
-        return handle_closed_menu(ctx, turn)
+    judged_at = open_menu_instant(ctx, turn)
+    late = judged_at != turn.at  # the switchboard has closed since the menu was offered
     digits, speech = turn.get("Digits").strip(), turn.get("SpeechResult").strip()
     target: str | None = None
     if digits:
@@ -106,8 +141,12 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
             key=digits[:1] or None,
             target=target,
             attempt=attempt,
+            late=late,
         )
     )
+    if judged_at is None or (late and target is None):
+        just_closed(ctx, turn, reply)  # no re-prompt of a menu that is no longer offered
+        return reply
     if target is None:
         if problem:
             ctx.speak(reply.twiml, say(problem, turn.language), turn.language)
@@ -116,25 +155,41 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
         else:
             render_open_menu(ctx, turn, reply, attempt=attempt + 1)
         return reply
-    perform(ctx, turn, reply, target=target, menu="open")
+    perform(ctx, turn, reply, target=target, menu="open", judged_at=judged_at)
     return reply
 
 
-def perform(ctx: Context, turn: Turn, reply: Reply, *, target: str, menu: str) -> None:
-    """Carry out a menu choice that both menus share."""
+def perform(
+    ctx: Context,
+    turn: Turn,
+    reply: Reply,
+    *,
+    target: str,
+    menu: str,
+    judged_at: datetime | None = None,
+) -> None:
+    """Carry out a menu choice that both menus share. Opening is judged at `judged_at`
+    (the open menu's grace), else at the turn's own instant."""
+    at = judged_at or turn.at
+    open_now = ctx.hours.is_open(SWITCHBOARD, turn.at)
     if target == "english":
         english = turn.with_language("en")
-        if menu == "open":
-            render_open_menu(ctx, english, reply, attempt=0)
+        if open_now:
+            render_open_menu(ctx, english, reply, attempt=0, intro=menu != "open")
+        elif menu == "open":
+            just_closed(ctx, english, reply)
         else:
             render_closed(ctx, english, reply, attempt=0, intro=True)
     elif target == "switchboard":
-        if ctx.hours.is_open(SWITCHBOARD, turn.at):
+        if ctx.hours.is_open(SWITCHBOARD, at):
             queue.enqueue(ctx, turn, reply, queue="main")
         else:
             render_closed(ctx, turn, reply, attempt=0, intro=True)
     elif target == "repeat":
-        render_closed(ctx, turn, reply, attempt=0, intro=True)
+        if open_now:
+            render_open_menu(ctx, turn, reply, attempt=0, intro=True)
+        else:
+            render_closed(ctx, turn, reply, attempt=0, intro=True)
     elif target == "sms":
         contact.send_sms(ctx, turn, reply)
         _back_to_menu(ctx, turn, reply, menu)
@@ -142,25 +197,34 @@ def perform(ctx: Context, turn: Turn, reply: Reply, *, target: str, menu: str) -
         contact.offer_callback(ctx, turn, reply)
     else:
         department = ctx.config.department(target.split(":", 1)[1])
-        choose_department(ctx, turn, reply, department)
+        choose_department(ctx, turn, reply, department, at=at)
 
 
 def _back_to_menu(ctx: Context, turn: Turn, reply: Reply, menu: str) -> None:
-    if menu == "open":
+    if menu == "open" and ctx.hours.is_open(SWITCHBOARD, turn.at):
         render_open_menu(ctx, turn, reply, attempt=0)
     else:
         ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
         reply.twiml.hangup()
 
 
-def choose_department(ctx: Context, turn: Turn, reply: Reply, department: Department) -> None:
-    """A department was chosen: transfer when it is open, else say when and offer the rest."""
+def choose_department(
+    ctx: Context,
+    turn: Turn,
+    reply: Reply,
+    department: Department,
+    *,
+    at: datetime | None = None,
+) -> None:
+    """A department was chosen: transfer when it is open, else say when and offer the rest.
+    Opening is judged at `at` (the open menu's grace), else at the turn's instant."""
+    at = at or turn.at
     guard = ctx.config.switchboard.transfer.max_automatic_per_call
-    if turn.transfers >= guard and ctx.hours.is_open(SWITCHBOARD, turn.at):
+    if turn.transfers >= guard and ctx.hours.is_open(SWITCHBOARD, at):
         queue.enqueue(ctx, turn, reply, queue="returns")  # a person sorts it out, first in line
-    elif ctx.hours.is_open(department.id, turn.at):
+    elif ctx.hours.is_open(department.id, at):
         transfer.start_transfer(ctx, turn, reply, department=department, initiator="ivr")
-    elif not ctx.hours.is_open(SWITCHBOARD, turn.at) and department.on_call is not None:
+    elif not ctx.hours.is_open(SWITCHBOARD, at) and department.on_call is not None:
         transfer.dial_on_call(ctx, turn, reply, department=department)
     else:
         transfer.department_closed(ctx, turn, reply, department=department)
@@ -191,7 +255,13 @@ def handle_closed_menu(ctx: Context, turn: Turn) -> Reply:
     if target is None:
         if digits:
             ctx.speak(reply.twiml, say("invalid_choice", turn.language), turn.language)
-        if attempt + 1 >= MAX_ATTEMPTS:
+        if ctx.hours.is_open(SWITCHBOARD, turn.at):
+            # The switchboard opened while the closed menu played: the open menu's rules now.
+            if attempt + 1 >= MAX_ATTEMPTS:
+                queue.enqueue(ctx, turn, reply, queue="main")
+            else:
+                render_open_menu(ctx, turn, reply, attempt=attempt + 1, intro=True)
+        elif attempt + 1 >= MAX_ATTEMPTS:
             ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
             reply.twiml.hangup()
         else:

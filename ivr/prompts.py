@@ -109,6 +109,11 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "Sentralbordet er stengt nå. Vi åpner igjen {next}.",
         "en": "The switchboard is closed now. We open again {next}.",
     },
+    "just_closed": {
+        "nn": "Sentralbordet stengde no nettopp.",
+        "nb": "Sentralbordet stengte nå nettopp.",
+        "en": "The switchboard has just closed.",
+    },
     "closed_holiday": {
         "nn": "Sentralbordet er stengt i dag, {holiday}. Vi opnar att {next}.",
         "nb": "Sentralbordet er stengt i dag, {holiday}. Vi åpner igjen {next}.",

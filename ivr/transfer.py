@@ -11,6 +11,7 @@ The transfer id is `<CallSid>.<step>`, unique per call and step with no shared c
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 from twilio.twiml.voice_response import Dial, Gather
 
@@ -46,6 +47,17 @@ def transfer_outcome(
     if caller_gone:
         return "caller_hung_up"
     return _UNBRIDGED.get(dial_status, "declined")
+
+
+def returns_queue_open(ctx: Context, at: datetime) -> bool:
+    """Whether a bounce at `at` goes to the returns queue: while the switchboard is open, and
+    after closing for as long as callers already queued are served (`closing_grace_seconds`,
+    counted from the switchboard's closing as in `queue.past_closing_grace`)."""
+    if ctx.hours.is_open(SWITCHBOARD, at):
+        return True
+    since = queue.closed_since(ctx, at)
+    grace = timedelta(seconds=ctx.config.switchboard.queue.closing_grace_seconds)
+    return since is not None and at - since < grace
 
 
 def parent_call_sid(turn: Turn, transfer_id: str) -> str:
@@ -154,7 +166,7 @@ def transfer_result(
         caller_gone=caller_gone,
     )
     bounce = outcome not in NOT_BOUNCE_OUTCOMES and not turn.live.redirected
-    switchboard_open = ctx.hours.is_open(SWITCHBOARD, turn.at)
+    switchboard_open = returns_queue_open(ctx, turn.at)
     dial_sid = turn.get("DialCallSid")
     reply.events.append(
         ctx.event(

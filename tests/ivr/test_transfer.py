@@ -122,11 +122,22 @@ def test_connected_transfer_ends_the_call_quietly(ctx, alver):
     assert "<Enqueue" not in reply.xml()
 
 
-def test_bounce_after_closing_gets_the_closed_flow(ctx, alver):
+@pytest.mark.parametrize("at", ["2026-11-25T15:00:05", "2026-11-25T15:09:59"])
+def test_bounce_within_the_closing_grace_goes_to_the_returns_queue(ctx, alver, at):
+    """Like a caller already in the queue at 15:00, served for closing_grace_seconds (600 s)."""
+    reply = _result(
+        ctx, alver, at=at, DialCallStatus="no-answer", DialBridged="false", CallStatus="in-progress"
+    )
+    assert reply.events[0].data["next"] == "queue"
+    assert ">sentralbord-retur</Enqueue>" in reply.xml()
+    assert "Sentralbordet er stengt" not in spoken(reply)
+
+
+def test_bounce_after_the_closing_grace_gets_the_closed_flow(ctx, alver):
     reply = _result(
         ctx,
         alver,
-        at="2026-11-25T15:01",
+        at="2026-11-25T15:10",
         DialCallStatus="no-answer",
         DialBridged="false",
         CallStatus="in-progress",

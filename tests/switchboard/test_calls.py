@@ -119,8 +119,9 @@ def test_each_bounce_cause_is_served_before_first_time_callers(
 
 
 def test_bounce_after_the_switchboard_closed_gets_the_closed_flow(service, redis_client):
+    # After the closing grace (600 s from 15:00; within it see test_calls_at_the_edges.py).
     sim = simulate(
-        service, "2026-11-25T14:59:30", departments={"+4756375103": Department.no_answer()}
+        service, "2026-11-25T15:09:30", departments={"+4756375103": Department.no_answer()}
     )
     call = sim.place_call(from_=MOBILE, to="+4756375000", script=[press("3")])
     sim.run()
