@@ -131,6 +131,8 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
         problem = "not_understood"
     else:
         problem = ""
+    if judged_at is None:
+        target = None  # past the grace: the choice is not carried out
     reply.events.append(
         ctx.event(
             turn,

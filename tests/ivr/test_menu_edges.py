@@ -67,6 +67,7 @@ def test_open_menu_key_after_the_grace_hears_just_closed_and_the_closed_options(
     assert "ugyldig" not in text
     assert "/twilio/closed?" in reply.xml()
     assert "<Dial" not in reply.xml()
+    assert reply.events[0].data["target"] is None
 
 
 def test_open_menu_silence_after_closing_hears_just_closed_not_the_open_menu_again(ctx):
