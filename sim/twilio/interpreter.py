@@ -191,8 +191,10 @@ class LegRunner:
             )
             seconds = max(1.0, len(prompt.text.split()) / timing.words_per_second)
         else:
-            self.record(Played, who=who, url=urljoin(document.url, prompt.url))
-            seconds = timing.play_seconds + len(prompt.digits) * timing.key_interval_seconds
+            url = urljoin(document.url, prompt.url)
+            self.record(Played, who=who, url=url)
+            seconds = timing.audio_seconds.get(url, timing.play_seconds)
+            seconds += len(prompt.digits) * timing.key_interval_seconds
         yield Sleep(seconds * loops)
 
     # --- <Gather> ----------------------------------------------------------------------------
