@@ -76,9 +76,13 @@ def test_play_of_audio_of_known_length_takes_length_times_loop(server, make_sim)
     server.on("/status", None)
     server.on("/next", twiml("<Hangup/>"))
     sim = make_sim(timing=Timing(audio_seconds={f"{PUBLIC}/audio/hold.mp3": 42.5}))
-    sim.place_call(from_=CALLER, to=MAIN)
+    call = sim.place_call(from_=CALLER, to=MAIN)
     sim.run()
 
+    assert call.transcript_text().splitlines()[:2] == [
+        f"IVR  plays {PUBLIC}/audio/hold.mp3 for 127.5 s",
+        f"IVR  plays {PUBLIC}/audio/unknown.wav",
+    ]
     (nxt,) = server.to("/next")
     at = START + timedelta(seconds=3 * 42.5 + Timing().play_seconds)
     assert nxt.headers["x-simulated-time"] == at.isoformat()
