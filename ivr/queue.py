@@ -11,6 +11,7 @@ Each join is a queue *visit* (`<CallSid>.<step>`), the unit service level is cou
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from twilio.twiml.voice_response import Gather
@@ -30,6 +31,10 @@ from ivr.closed import render_closed
 from ivr.config import SWITCHBOARD
 from ivr.phrases import describe_instant
 from ivr.prompts import minutes, say
+
+# After the hold music the Gather waits this long for a key, then the document runs out and
+# Twilio asks the waitUrl again: the longest silence a waiting caller hears (docs/twilio.md).
+HOLD_GATHER_TIMEOUT = 2
 
 
 def enqueue(
@@ -77,7 +82,9 @@ def past_closing_grace(ctx: Context, turn: Turn) -> bool:
 
 
 def wait(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
-    """The waitUrl, requested again each time its document runs out (docs/twilio.md)."""
+    """The waitUrl, requested again each time its document runs out (docs/twilio.md): the
+    announcements, then hold music for about `announce_every_seconds`, then a short Gather
+    timeout, and Twilio asks again."""
     reply = Reply()
     # Each wait refreshes the caller's place in live state, so lost leaves age out.
     reply.changes.append(QueueJoin(queue=queue, call_sid=turn.call_sid))
@@ -96,9 +103,7 @@ def wait(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
     position = max(1, turn.number("QueuePosition", 1))
     if queue == "main" and turn.live.returns_waiting:
         position += turn.live.returns_waiting
-    gather = Gather(
-        input="dtmf", num_digits=1, timeout=settings.announce_every_seconds, action=choice
-    )
+    gather = Gather(input="dtmf", num_digits=1, timeout=HOLD_GATHER_TIMEOUT, action=choice)
     if turn.number("QueueTime") >= settings.max_wait_seconds:
         ctx.speak(gather, say("queue_overflow", lang), lang)
     else:
@@ -106,6 +111,10 @@ def wait(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
         expected = minutes(position * settings.seconds_per_position, lang)
         ctx.speak(gather, say("queue_wait", lang, minutes=expected), lang)
         ctx.speak(gather, say("queue_callback_offer", lang), lang)
+    # A waitUrl replaces Twilio's hold music: play ours inside the Gather, so keys still work,
+    # a finite number of times (loop="0" would never reach the next announcement).
+    music = settings.hold_music
+    gather.play(music.url, loop=max(1, math.ceil(settings.announce_every_seconds / music.seconds)))
     reply.twiml.append(gather)
     return reply
 

@@ -26,6 +26,7 @@ from sim.twilio import (
     Department,
     HttpClient,
     PhoneNumberConfig,
+    Timing,
     TwilioSimulator,
     hang_up_after,
     press,
@@ -57,6 +58,7 @@ def simulator_for(
 ) -> TwilioSimulator:
     """A simulator with the main number and the agent line pointed at the service."""
     public = settings.public_url
+    music = config.switchboard.queue.hold_music
     numbers = {
         config.municipality.main_number: PhoneNumberConfig(
             voice_url=f"{public}/twilio/voice",
@@ -73,6 +75,8 @@ def simulator_for(
         departments=departments,
         default_department=default_department or Department.accepts("1"),
         start=start,
+        # The simulator fetches no audio: it learns the hold music's length from the config.
+        timing=Timing(audio_seconds={music.url: music.seconds}),
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sim.twilio.callbacks import StatusCallbacks
@@ -57,7 +57,9 @@ class Timing:
     """How long things take in virtual time."""
 
     words_per_second: float = 2.5  # <Say> speed, and how fast a caller speaks
-    play_seconds: float = 10.0  # one loop of a <Play>: the simulator does not fetch audio
+    play_seconds: float = 10.0  # one loop of a <Play> of unknown audio: nothing is fetched
+    # One loop of a <Play> of these URLs, such as the configured hold music.
+    audio_seconds: Mapping[str, float] = field(default_factory=dict)
     think_seconds: float = 1.0  # from the end of a prompt to the first key or word
     key_interval_seconds: float = 0.3
     speech_end_seconds: float = 1.0  # speechTimeout="auto": the pause that ends speech

@@ -191,8 +191,11 @@ class LegRunner:
             )
             seconds = max(1.0, len(prompt.text.split()) / timing.words_per_second)
         else:
-            self.record(Played, who=who, url=urljoin(document.url, prompt.url))
-            seconds = timing.play_seconds + len(prompt.digits) * timing.key_interval_seconds
+            url = urljoin(document.url, prompt.url)
+            known = timing.audio_seconds.get(url)
+            self.record(Played, who=who, url=url, seconds=None if known is None else known * loops)
+            seconds = timing.play_seconds if known is None else known
+            seconds += len(prompt.digits) * timing.key_interval_seconds
         yield Sleep(seconds * loops)
 
     # --- <Gather> ----------------------------------------------------------------------------

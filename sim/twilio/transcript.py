@@ -43,9 +43,11 @@ class Said(Entry):
 class Played(Entry):
     who: str
     url: str
+    seconds: float | None = None  # how long it played, when the simulator knows the audio
 
     def render(self) -> str:
-        return f"{_speaker(self.who)}plays {self.url}"
+        played = f" for {self.seconds:g} s" if self.seconds is not None else ""
+        return f"{_speaker(self.who)}plays {self.url}{played}"
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi.testclient import TestClient
 
+from ivr import queue
 from sim.call_trial import AGENT_LINE, simulator_for
 from sim.twilio import Department, hang_up_after, press, say, silence, talk
+from sim.twilio.transcript import NoInput, Played, Pressed, Said
 from tests.fixtures.agents import CLIENT_AGENT
 from tests.switchboard.apphost import make_app, make_settings
 
@@ -266,3 +268,37 @@ def test_agent_takes_a_waiting_caller_and_the_queue_time_is_recorded(service, re
     assert waited is not None
     assert answered["data"]["queue_time_seconds"] == int(waited.group(1))
     assert answered["data"]["queue_time_seconds"] > 0
+
+
+def test_queue_wait_plays_hold_music_between_announcements(service):
+    """Announcement, then the configured track for its known length, then the next
+    announcement: never more silence than the Gather timeout after the music."""
+    music = service[2].switchboard.queue.hold_music
+    sim = simulate(service, "2026-11-25T10:00")
+    call = sim.place_call(from_=MOBILE, to="+4756375000", script=[press("0"), hang_up_after(300)])
+    sim.run()
+    plays = [e for e in call.transcript if isinstance(e, Played)]
+    positions = [e for e in call.transcript if isinstance(e, Said) and "i køen" in e.text]
+    assert len(plays) >= 3
+    assert all(p.url == music.url for p in plays)
+    for play, after in zip(plays, positions[1:], strict=False):
+        assert after.at > play.at  # the next announcement follows this play
+        gap = (after.at - play.at).total_seconds()
+        assert gap == music.seconds + queue.HOLD_GATHER_TIMEOUT
+    quiet = [e for e in call.transcript if isinstance(e, NoInput)]
+    assert quiet
+    assert all(e.seconds == queue.HOLD_GATHER_TIMEOUT for e in quiet)
+
+
+def test_a_key_pressed_during_the_hold_music_is_honoured(service, redis_client):
+    sim = simulate(service, "2026-11-25T10:00")
+    script = [press("0"), silence(), press("2"), hang_up_after(600)]
+    call = sim.place_call(from_=MOBILE, to="+4756375000", script=script)
+    sim.run()
+    entries = call.transcript
+    second_play = [i for i, e in enumerate(entries) if isinstance(e, Played)][1]
+    pressed = entries[second_play + 1]
+    assert isinstance(pressed, Pressed)
+    assert pressed.digits == "2"
+    assert "Du held plassen din i køen." in call.transcript_text()
+    assert "sms_requested" in kinds(redis_client, call.sid)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from sim.twilio import Call, SimulatorLimitation, TwilioSimulator
+from sim.twilio import Call, SimulatorLimitation, Timing, TwilioSimulator
 from sim.twilio.transcript import Said, Warned
 
 from .conftest import CALLER, MAIN, PUBLIC, START, Reply, SimFactory, TwimlServer, twiml
@@ -63,6 +63,29 @@ def test_play_and_pause_take_time(server, make_sim):
     ]
     (nxt,) = server.to("/next")
     assert nxt.headers["x-simulated-time"] == (START + timedelta(seconds=13)).isoformat()
+
+
+def test_play_of_audio_of_known_length_takes_length_times_loop(server, make_sim):
+    """A URL in `Timing.audio_seconds` plays for its length per loop; others, `play_seconds`."""
+    voice = twiml(
+        '<Play loop="3">/audio/hold.mp3</Play>',
+        "<Play>/audio/unknown.wav</Play>",
+        "<Redirect>/next</Redirect>",
+    )
+    server.on("/voice", voice)
+    server.on("/status", None)
+    server.on("/next", twiml("<Hangup/>"))
+    sim = make_sim(timing=Timing(audio_seconds={f"{PUBLIC}/audio/hold.mp3": 42.5}))
+    call = sim.place_call(from_=CALLER, to=MAIN)
+    sim.run()
+
+    assert call.transcript_text().splitlines()[:2] == [
+        f"IVR  plays {PUBLIC}/audio/hold.mp3 for 127.5 s",
+        f"IVR  plays {PUBLIC}/audio/unknown.wav",
+    ]
+    (nxt,) = server.to("/next")
+    at = START + timedelta(seconds=3 * 42.5 + Timing().play_seconds)
+    assert nxt.headers["x-simulated-time"] == at.isoformat()
 
 
 def test_redirect_posts_by_default_and_later_verbs_are_unreachable(server, make_sim):
