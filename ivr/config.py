@@ -336,6 +336,12 @@ class Config(Strict):
                 return department
         raise KeyError(department_id)
 
+    def referral(self, referral_id: str) -> Referral:
+        for referral in self.referrals:
+            if referral.id == referral_id:
+                return referral
+        raise KeyError(referral_id)
+
     def service_ids(self) -> set[str]:
         return {SWITCHBOARD, *(d.id for d in self.departments), *(r.id for r in self.receptions)}
 
