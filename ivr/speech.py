@@ -6,9 +6,9 @@ recogniser's Bokmål spelling of a Nynorsk word all land on the same department.
 A keyword of four letters or fewer matches whole words only ("nav" is not "navn", "vei" is not
 "veiledning"), so its inflections are listed in the config ("veg, vegen, vei, veien"). A
 longer keyword also matches a word's start ("byggesak" finds "byggesaka"). A keyword of several
-words matches those words in a row. Referral keywords are tried first: a referral that matches
-wins over any department, so "legevakt" never reaches the daytime health office. The corpus in
-tests/ivr/speech_corpus/ measures all of this (docs/speech.md).
+words matches those words in a row. Referrals are tried first, in the config's order: a referral
+that matches wins over any department, so "legevakt" never reaches the daytime health office.
+The corpus in tests/ivr/speech_corpus/ measures all of this (docs/speech.md).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
 
 from ivr.config import Config, Department, Language, Referral
 
@@ -55,8 +54,6 @@ SWITCHBOARD_PHRASES: dict[Language, tuple[str, ...]] = {
     ),
 }
 
-_Route = TypeVar("_Route", bound=Department | Referral)
-
 
 def normalise(text: str) -> str:
     """Lower-case ASCII words separated by single spaces."""
@@ -81,25 +78,24 @@ def _score(words: Iterable[str], spoken: str) -> int:
     return sum(len(normalise(w)) for w in set(words) if matches(w, spoken))
 
 
-def _best(routes: Sequence[_Route], spoken: str, *, ids_count: bool) -> list[tuple[int, _Route]]:
-    scores: list[tuple[int, _Route]] = []
-    for item in routes:
-        words = [*item.keywords.all()]
-        if ids_count:
-            words.append(item.id.replace("_", " "))
+def _best(departments: Sequence[Department], spoken: str) -> list[tuple[int, Department]]:
+    scores: list[tuple[int, Department]] = []
+    for department in departments:
+        words = [department.id.replace("_", " "), *department.keywords.all()]
         score = _score(words, spoken)
         if score:
-            scores.append((score, item))
-    scores.sort(key=lambda pair: pair[0], reverse=True)  # stable: config order breaks ties
+            scores.append((score, department))
+    scores.sort(key=lambda pair: pair[0], reverse=True)
     return scores
 
 
 def match_referral(config: Config, speech: str) -> Referral | None:
-    """The referral whose keywords best match; on a tie the first in the config (so put the
-    most urgent, legevakt, first)."""
+    """The first referral in the config with a matching keyword: the config's order is the
+    priority, so legevakt, listed first, wins whatever else the caller mentions."""
     spoken = normalise(speech)
-    scores = _best(config.referrals, spoken, ids_count=False) if spoken else []
-    return scores[0][1] if scores else None
+    if not spoken:
+        return None
+    return next((r for r in config.referrals if _score(r.keywords.all(), spoken)), None)
 
 
 def match_department(config: Config, speech: str) -> Department | None:
@@ -107,7 +103,7 @@ def match_department(config: Config, speech: str) -> Department | None:
     spoken = normalise(speech)
     if not spoken:
         return None
-    scores = _best(config.departments, spoken, ids_count=True)
+    scores = _best(config.departments, spoken)
     if not scores:
         return None
     if len(scores) > 1 and scores[0][0] == scores[1][0]:

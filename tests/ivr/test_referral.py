@@ -33,7 +33,12 @@ def test_legevakt_is_referred_to_116_117_and_never_reaches_helse(ctx):
 
 
 def test_legevakt_wins_over_every_department_keyword(alver):
-    for speech in ("lege legevakt", "helse legevakt omsorg", "legevakt for mor på sjukeheim"):
+    for speech in (
+        "lege legevakt",
+        "helse legevakt omsorg",
+        "legevakt for mor på sjukeheim",
+        "sjukepengar eller legevakt",  # another referral scoring higher: legevakt still first
+    ):
         assert route(alver, speech) == "referral:legevakt", speech
 
 
