@@ -222,6 +222,18 @@ class Department(Strict):
     self_service_url: str | None = None
 
 
+class Referral(Strict):
+    """Something callers ask for that the municipality does not handle (legevakt, household
+    waste, the state's NAV line): who does, said in the caller's language, and optionally an
+    SMS body with the link. A matching referral keyword wins over any department (ivr/speech.py).
+    """
+
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    keywords: Keywords
+    message: Text
+    sms: Text | None = None
+
+
 class Reception(Strict):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     name: str
@@ -333,6 +345,7 @@ class Config(Strict):
     switchboard: Switchboard
     receptions: list[Reception] = Field(default_factory=list)
     departments: list[Department]
+    referrals: list[Referral] = Field(default_factory=list)
     menus: Menus
 
     @property
@@ -344,6 +357,12 @@ class Config(Strict):
             if department.id == department_id:
                 return department
         raise KeyError(department_id)
+
+    def referral(self, referral_id: str) -> Referral:
+        for referral in self.referrals:
+            if referral.id == referral_id:
+                return referral
+        raise KeyError(referral_id)
 
     def service_ids(self) -> set[str]:
         return {SWITCHBOARD, *(d.id for d in self.departments), *(r.id for r in self.receptions)}
@@ -361,6 +380,10 @@ class Config(Strict):
                 if item_id in seen:
                     errors.append(f"{field}[{i}].id: {item_id!r} is already in use")
                 seen.add(item_id)
+        referral_ids = [r.id for r in self.referrals]
+        for i, referral_id in enumerate(referral_ids):
+            if referral_id in referral_ids[:i]:
+                errors.append(f"referrals[{i}].id: {referral_id!r} is already in use")
         keys: dict[str, str] = {}
         for i, dep in enumerate(self.departments):
             if dep.key in keys:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from twilio.twiml.voice_response import Gather
 
 from ivr.call import Context, Reply, Turn
-from ivr.config import SWITCHBOARD
+from ivr.config import SWITCHBOARD, Referral
 from ivr.phone import is_norwegian_mobile, last_digits, parse_keyed_number, spoken_digits
 from ivr.phrases import describe_days, describe_instant
 from ivr.prompts import say
@@ -22,27 +22,36 @@ def can_text(caller: str) -> bool:
     return is_norwegian_mobile(caller)
 
 
-def send_sms(ctx: Context, turn: Turn, reply: Reply) -> bool:
-    """Ask for the self-service SMS; False (and say why) when From is not a mobile."""
+def send_sms(ctx: Context, turn: Turn, reply: Reply, *, referral: Referral | None = None) -> bool:
+    """Ask for the self-service SMS, or a referral's (purpose `referral:<id>`, its own dedupe
+    key so that both can be sent in one call); False (and say why) when From is not a mobile."""
     lang = turn.language
     if not can_text(turn.caller):
         ctx.speak(reply.twiml, say("sms_mobile_only", lang), lang)
         return False
     municipality = ctx.config.municipality
     url = municipality.self_service_url
-    body = say("sms_body", lang, name=municipality.name, url=url)
+    if referral is not None and referral.sms is not None:
+        body, purpose = referral.sms.get(lang), f"referral:{referral.id}"
+        dedupe_key = f"{turn.call_sid}:sms:{purpose}"
+    else:
+        body, purpose = say("sms_body", lang, name=municipality.name, url=url), "self_service"
+        dedupe_key = f"{turn.call_sid}:sms"
     reply.events.append(
         ctx.event(
             turn,
             "sms_requested",
-            f"{turn.call_sid}:sms",
+            dedupe_key,
             to=turn.caller,
             body=body,
             language=lang,
             caller=turn.caller_id,
-            purpose="self_service",
+            purpose=purpose,
         )
     )
+    if purpose != "self_service":
+        ctx.speak(reply.twiml, say("referral_sms_sent", lang), lang)
+        return True
     site = url.removeprefix("https://").removeprefix("www.").rstrip("/")
     ctx.speak(reply.twiml, say("sms_sent", lang, site=site), lang)
     return True

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ivr import contact, queue, transfer
+from ivr import contact, queue, referral, transfer
 from ivr.call import Context, Reply, Turn
 from ivr.closed import menu_gather, option_text, render_closed
 from ivr.config import SWITCHBOARD, Department
 from ivr.prompts import say
-from ivr.speech import asks_for_switchboard, match_department
+from ivr.speech import route
 
 MAX_ATTEMPTS = 2
 
@@ -123,11 +123,7 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
         target = ctx.config.menus.open.get(digits[:1])
         problem = "invalid_choice"
     elif speech:
-        department = match_department(ctx.config, speech)
-        if department is not None:
-            target = f"department:{department.id}"
-        elif asks_for_switchboard(speech):
-            target = "switchboard"
+        target = route(ctx.config, speech)  # referral:, department:, switchboard or None
         problem = "not_understood"
     else:
         problem = ""
@@ -197,6 +193,9 @@ def perform(
         _back_to_menu(ctx, turn, reply, menu)
     elif target == "callback":
         contact.offer_callback(ctx, turn, reply)
+    elif target.startswith("referral:"):
+        if not referral.refer(ctx, turn, reply, ctx.config.referral(target.split(":", 1)[1])):
+            anything_else(ctx, turn, reply)
     else:
         department = ctx.config.department(target.split(":", 1)[1])
         choose_department(ctx, turn, reply, department, at=at)
@@ -208,6 +207,23 @@ def _back_to_menu(ctx: Context, turn: Turn, reply: Reply, menu: str) -> None:
     else:
         ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
         reply.twiml.hangup()
+
+
+def handle_referral_sms(ctx: Context, turn: Turn) -> Reply:
+    """A referral's SMS offer answered (ivr/referral.py), then back to the menu."""
+    reply = Reply()
+    referral.answer_offer(ctx, turn, reply)
+    anything_else(ctx, turn, reply)
+    return reply
+
+
+def anything_else(ctx: Context, turn: Turn, reply: Reply) -> None:
+    """After a referral: "Kan eg hjelpe deg med noko anna?" and the menu from its start."""
+    ctx.speak(reply.twiml, say("anything_else", turn.language), turn.language)
+    if ctx.hours.is_open(SWITCHBOARD, turn.at):
+        render_open_menu(ctx, turn, reply, attempt=0)
+    else:
+        render_closed(ctx, turn, reply, attempt=0, intro=True)
 
 
 def choose_department(

@@ -269,6 +269,22 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "Hei fra {name}. Her finner du tjenestene våre: {url} Ikke svar på denne meldingen.",
         "en": "Hello from {name}. Find our services here: {url} Please do not reply.",
     },
+    # Referrals (ivr/referral.py): what the municipality does not handle, then back to the menu.
+    "referral_sms_offer": {
+        "nn": "Vil du få dette på tekstmelding, trykk 1.",
+        "nb": "Vil du få dette på tekstmelding, trykk 1.",
+        "en": "To get this by text message, press 1.",
+    },
+    "referral_sms_sent": {
+        "nn": "Du får det no på tekstmelding.",
+        "nb": "Du får det nå på tekstmelding.",
+        "en": "We are sending it to you by text message.",
+    },
+    "anything_else": {
+        "nn": "Kan eg hjelpe deg med noko anna?",
+        "nb": "Kan jeg hjelpe deg med noe annet?",
+        "en": "Can I help you with anything else?",
+    },
     "on_call_transfer": {
         "nn": "Du blir sett over til {description}.",
         "nb": "Du blir satt over til {description}.",

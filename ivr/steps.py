@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from ivr import agent, contact, queue, transfer
 from ivr.call import TWILIO_QUEUES, Context, QueueName, Reply, Turn
-from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
+from ivr.menu import answer_call, handle_closed_menu, handle_open_menu, handle_referral_sms
 from ivr.vocabulary import Initiator
 
 Step = Callable[[Context, Turn], Reply]
@@ -42,6 +42,7 @@ STEPS: dict[str, Step] = {
     "/voice": answer_call,
     "/menu": handle_open_menu,
     "/closed": handle_closed_menu,
+    "/referral": handle_referral_sms,
     "/department/closed": lambda ctx, turn: transfer.handle_department_closed(
         ctx, turn, department=ctx.config.department(turn.get("d"))
     ),
