@@ -24,6 +24,7 @@ from pydantic import (
 
 from ivr.fields import PhoneNumber, Strict
 from ivr.roster import Agents
+from ivr.switchboard_config import Queue, Transfer
 
 Language = Literal["nn", "nb", "en"]
 LANGUAGES: tuple[Language, ...] = ("nn", "nb", "en")
@@ -239,40 +240,6 @@ class Reception(Strict):
     name: str
     address: str | None = None
     hours: WeeklyHours
-
-
-class HoldMusic(Strict):
-    """The track played between queue announcements; `seconds` is one play of it, which sets
-    the loop count (docs/twilio.md, "Queues"). Twilio fetches it, so it must be https."""
-
-    # Twilio's public hold-music bucket (its samples use http://com.twilio.sounds.music.s3...);
-    # the path-style https form, since the bucket's dotted name breaks the wildcard certificate.
-    url: str = "https://s3.amazonaws.com/com.twilio.sounds.music/MARKOVICHAMP-Borghestral.mp3"
-    seconds: Annotated[float, Field(gt=0)] = 60.0
-
-    @field_validator("url")
-    @classmethod
-    def _https(cls, value: str) -> str:
-        if not re.fullmatch(r"https://[^/\s]+/\S+", value):
-            raise ValueError(f"{value!r} is not an https URL of an audio file")
-        return value
-
-
-class Queue(Strict):
-    max_wait_seconds: Annotated[int, Field(ge=30)] = 300
-    closing_grace_seconds: Annotated[int, Field(ge=0)] = 600
-    seconds_per_position: Annotated[int, Field(ge=10)] = 90
-    # Hold music plays for about this long between announcements (whole plays of the track).
-    announce_every_seconds: Annotated[int, Field(ge=10)] = 45
-    hold_music: HoldMusic = Field(default_factory=HoldMusic)
-
-
-class Transfer(Strict):
-    dial_timeout_seconds: Annotated[int, Field(ge=5, le=600)] = 25
-    whisper_timeout_seconds: Annotated[int, Field(ge=3, le=30)] = 8
-    # The loop guard: after this many IVR transfers in one call, a person at the switchboard
-    # takes over instead of another automatic transfer.
-    max_automatic_per_call: Annotated[int, Field(ge=1, le=10)] = 2
 
 
 class Switchboard(Strict):
