@@ -191,7 +191,9 @@ class TruthRecorder:
                     )
                 )
                 sms = sms or (mobile and QUEUE_SMS_KEY in visit.keys)
-                callback = callback or result == "callback"
+                # A callback asked for in the queue is requested even when an agent answers
+                # while the confirmation is still being read (the Dequeue cuts the waitUrl short).
+                callback = callback or result == "callback" or QUEUE_CALLBACK_KEY in visit.keys
                 served = served or result == "answered"
                 queued = True
                 visit = None
