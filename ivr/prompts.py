@@ -315,8 +315,8 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "en": "The call goes back to the switchboard.",
     },
     "whisper_accepted": {
-        "nn": "Set over.",
-        "nb": "Satt over.",
+        "nn": "Sett over.",
+        "nb": "Sett over.",
         "en": "Connecting.",
     },
     "agent_denied": {
