@@ -164,8 +164,8 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "en": "You are number {position} in the queue.",
     },
     "queue_wait": {
-        "nn": "Venta ventetid er om lag {minutes}.",
-        "nb": "Forventet ventetid er omtrent {minutes}.",
+        "nn": "Ventetida er om lag {minutes}.",
+        "nb": "Ventetiden er omtrent {minutes}.",
         "en": "The expected wait is about {minutes}.",
     },
     "queue_callback_offer": {

@@ -28,7 +28,7 @@ def test_wait_announces_position_and_expected_wait_and_offers_callback(ctx):
     assert_snapshot("queue_wait_nn", reply)
     text = spoken(reply)
     assert "Du er nummer 3 i køen." in text
-    assert "Venta ventetid er om lag 5 minutt." in text  # 3 x 90 s, rounded up
+    assert "Ventetida er om lag 5 minutt." in text  # 3 x 90 s, rounded up
     assert "Trykk 1 om du heller vil at vi ringjer deg opp." in text
     assert reply.changes == [QueueJoin(queue="main", call_sid="CA" + "1" * 32)]
 
