@@ -62,6 +62,12 @@ _MIN_RANGE = 3
 _END_OF_DAY = time(23, 59, 59, 999999)
 
 
+def sentence_start(text: str) -> str:
+    """The text capitalised to start a sentence: only the first letter changes, so a name such
+    as "Nav Alver" keeps its own capitals (str.capitalize would say "Nav alver")."""
+    return text[:1].upper() + text[1:]
+
+
 def weekday_name(day: date, *, language: Language) -> str:
     return _WEEKDAYS[language][day.weekday()]
 

@@ -19,7 +19,7 @@ from ivr import contact, queue
 from ivr.call import Context, MarkAccepted, Reply, Turn
 from ivr.closed import render_closed
 from ivr.config import SWITCHBOARD, Department
-from ivr.phrases import describe_instant, describe_weekly
+from ivr.phrases import describe_instant, describe_weekly, sentence_start
 from ivr.prompts import say
 from ivr.vocabulary import NOT_BOUNCE_OUTCOMES, Initiator
 from ivr.vocabulary import TransferOutcome as Outcome
@@ -206,12 +206,12 @@ def department_closed(ctx: Context, turn: Turn, reply: Reply, *, department: Dep
     opening = ctx.hours.next_opening(department.id, turn.at)
     name = department.name.get(lang)
     if opening is None:
-        text = say("department_closed_today", lang, department=name.capitalize())
+        text = say("department_closed_today", lang, department=sentence_start(name))
     else:
         text = say(
             "department_closed",
             lang,
-            department=name[:1].upper() + name[1:],
+            department=sentence_start(name),
             hours=describe_weekly(department.hours, language=lang),
             next=describe_instant(opening, now=turn.at, language=lang),
         )

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.config import SWITCHBOARD, WeeklyHours
-from ivr.phrases import describe_instant, describe_weekly, weekday_name
+from ivr.phrases import describe_instant, describe_weekly, sentence_start, weekday_name
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -169,3 +169,11 @@ def test_a_range_with_a_day_apart_and_the_weekend():
 def test_a_week_without_hours_is_closed():
     assert describe_weekly(week(), language="nn") == "stengt"
     assert describe_weekly(week(), language="en") == "closed"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("Nav Alver", "Nav Alver"), ("byggesak", "Byggesak"), ("NAV Alver", "NAV Alver"), ("", "")],
+)
+def test_a_name_that_starts_a_sentence_keeps_its_other_capitals(name, expected):
+    assert sentence_start(name) == expected
