@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import Gather
 
 from ivr.call import Context, Reply, Turn
 from ivr.config import SWITCHBOARD, Config, Language
-from ivr.phrases import describe_instant
+from ivr.phrases import describe_instant, holiday_name
 from ivr.prompts import say
 
 
@@ -84,7 +84,12 @@ def closed_intro(ctx: Context, turn: Turn) -> list[str]:
         special = ctx.hours.special_day(SWITCHBOARD, today)
         if status.reason == "holiday" and status.holiday_name:
             lines.append(
-                say("closed_holiday", lang, holiday=status.holiday_name.lower(), next=when)
+                say(
+                    "closed_holiday",
+                    lang,
+                    holiday=holiday_name(status.holiday_name, language=lang),
+                    next=when,
+                )
             )
         elif status.reason == "special_day" and special is not None and special.note:
             lines.append(say("closed_special", lang, name=special.note, next=when))

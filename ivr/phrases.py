@@ -68,6 +68,45 @@ def sentence_start(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Norway's public holidays as the `holidays` package names them (in Bokmål, language "no"),
+# with the established Nynorsk names. Bokmål callers hear the package's own names.
+NYNORSK_HOLIDAYS: dict[str, str] = {
+    "Første nyttårsdag": "Nyttårsdag",
+    "Skjærtorsdag": "Skjærtorsdag",
+    "Langfredag": "Langfredag",
+    "Første påskedag": "Første påskedag",
+    "Andre påskedag": "Andre påskedag",
+    "Arbeidernes dag": "Arbeidarane sin dag",
+    "Kristi himmelfartsdag": "Kristi himmelfartsdag",
+    "Grunnlovsdag": "Grunnlovsdagen",
+    "Første pinsedag": "Første pinsedag",
+    "Andre pinsedag": "Andre pinsedag",
+    "Første juledag": "Første juledag",
+    "Andre juledag": "Andre juledag",
+}
+# Words that keep their capital in the middle of a sentence.
+_PROPER_WORDS = ("Kristi",)
+
+
+def mid_sentence(name: str) -> str:
+    """A name as said in the middle of a sentence: "skjærtorsdag", but "Kristi himmelfartsdag"."""
+    if name.split(" ", 1)[0] in _PROPER_WORDS:
+        return name
+    return name[:1].lower() + name[1:]
+
+
+def holiday_name(names: str, *, language: Language) -> str:
+    """The holiday (or holidays, joined by " og ") in the caller's language, mid-sentence.
+
+    `names` is what `Hours.is_holiday` gives: the package's Bokmål names. A name the map does
+    not know (another country's calendar) is said as the package has it.
+    """
+    parts = names.split(" og ")
+    if language == "nn":
+        parts = [NYNORSK_HOLIDAYS.get(part, part) for part in parts]
+    return f" {_AND[language]} ".join(mid_sentence(part) for part in parts)
+
+
 def weekday_name(day: date, *, language: Language) -> str:
     return _WEEKDAYS[language][day.weekday()]
 

@@ -70,6 +70,19 @@ def test_maundy_thursday_names_the_holiday_and_the_next_opening(ctx):
     assert "tysdag 7. april kl. 09:00" in text
 
 
+@pytest.mark.parametrize(
+    ("at", "language", "expected"),
+    [
+        ("2026-05-01T10:00", "nn", "stengt i dag, arbeidarane sin dag."),
+        ("2026-05-01T10:00", "nb", "stengt i dag, arbeidernes dag."),
+        ("2026-05-14T10:00", "nn", "stengt i dag, Kristi himmelfartsdag."),
+        ("2027-05-17T10:00", "nn", "stengt i dag, andre pinsedag og grunnlovsdagen."),
+    ],
+)
+def test_holidays_are_named_in_the_callers_language(ctx, at, language, expected):
+    assert expected in spoken(answer_call(ctx, make_turn(at, language=language)))
+
+
 def test_wednesday_before_maundy_thursday_closes_at_noon(ctx):
     assert "ope til klokka 12:00" in spoken(answer_call(ctx, make_turn("2026-04-01T11:59")))
     assert "Sentralbordet er stengt" in spoken(answer_call(ctx, make_turn("2026-04-01T12:00")))

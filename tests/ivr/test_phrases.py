@@ -8,7 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ivr.config import SWITCHBOARD, WeeklyHours
-from ivr.phrases import describe_instant, describe_weekly, sentence_start, weekday_name
+from ivr.phrases import (
+    NYNORSK_HOLIDAYS,
+    describe_instant,
+    describe_weekly,
+    holiday_name,
+    sentence_start,
+    weekday_name,
+)
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -177,3 +184,27 @@ def test_a_week_without_hours_is_closed():
 )
 def test_a_name_that_starts_a_sentence_keeps_its_other_capitals(name, expected):
     assert sentence_start(name) == expected
+
+
+def test_every_norwegian_public_holiday_has_a_nynorsk_name(hours):
+    for year in (2026, 2027, 2028):
+        for day in (date(year, 1, 1) + timedelta(days=n) for n in range(366)):
+            names = hours.is_holiday(day)
+            for name in (names or "").split(" og "):
+                assert not name or name in NYNORSK_HOLIDAYS, (day, name)
+
+
+@pytest.mark.parametrize(
+    ("names", "language", "expected"),
+    [
+        ("Arbeidernes dag", "nn", "arbeidarane sin dag"),
+        ("Arbeidernes dag", "nb", "arbeidernes dag"),
+        ("Første nyttårsdag", "nn", "nyttårsdag"),
+        ("Kristi himmelfartsdag", "nn", "Kristi himmelfartsdag"),
+        ("Kristi himmelfartsdag", "nb", "Kristi himmelfartsdag"),
+        ("Grunnlovsdag og Andre pinsedag", "nn", "grunnlovsdagen og andre pinsedag"),
+        ("Grunnlovsdag og Kristi himmelfartsdag", "nb", "grunnlovsdag og Kristi himmelfartsdag"),
+    ],
+)
+def test_holidays_are_named_in_the_callers_language_mid_sentence(names, language, expected):
+    assert holiday_name(names, language=language) == expected
