@@ -92,7 +92,10 @@ def closed_intro(ctx: Context, turn: Turn) -> list[str]:
                 )
             )
         elif status.reason == "special_day" and special is not None and special.note:
-            lines.append(say("closed_special", lang, name=special.note, next=when))
+            # An English caller hears the day's name only when the config gives it in English.
+            named = lang != "en" or special.note.en is not None
+            prompt = "closed_special" if named else "closed_today"
+            lines.append(say(prompt, lang, name=special.note.get(lang), next=when))
         elif status.message is None:
             lines.append(say("closed", lang, next=when))
         else:

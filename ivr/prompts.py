@@ -122,6 +122,11 @@ _PROMPTS: dict[str, dict[Language, str]] = {
     "closed_special": {
         "nn": "Sentralbordet er stengt i dag, {name}. Vi opnar att {next}.",
         "nb": "Sentralbordet er stengt i dag, {name}. Vi åpner igjen {next}.",
+        "en": "The switchboard is closed today for {name}. We open again {next}.",
+    },
+    "closed_today": {
+        "nn": "Sentralbordet er stengt i dag. Vi opnar att {next}.",
+        "nb": "Sentralbordet er stengt i dag. Vi åpner igjen {next}.",
         "en": "The switchboard is closed today. We open again {next}.",
     },
     "closed_no_next": {

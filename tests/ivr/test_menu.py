@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ivr.call import Context
-from ivr.config import Config
+from ivr.config import Config, parse_config
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
 from tests.ivr.flowkit import assert_snapshot, make_context, make_turn, spoken
 
@@ -81,6 +81,28 @@ def test_maundy_thursday_names_the_holiday_and_the_next_opening(ctx):
 )
 def test_holidays_are_named_in_the_callers_language(ctx, at, language, expected):
     assert expected in spoken(answer_call(ctx, make_turn(at, language=language)))
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nn", "Sentralbordet er stengt i dag, julaftan."),
+        ("nb", "Sentralbordet er stengt i dag, julaften."),
+        ("en", "The switchboard is closed today for Christmas Eve."),
+    ],
+)
+def test_special_days_are_named_in_the_callers_language(ctx, language, expected):
+    assert expected in spoken(answer_call(ctx, make_turn("2026-12-24T10:00", language=language)))
+
+
+def test_a_plain_string_note_is_said_in_norwegian_and_left_out_in_english(alver_yaml: str):
+    old = "note: {nn: julaftan, nb: julaften, en: Christmas Eve}"
+    assert old in alver_yaml
+    ctx = make_context(parse_config(alver_yaml.replace(old, "note: julaftan")))
+    at = "2026-12-24T10:00"
+    assert "stengt i dag, julaftan." in spoken(answer_call(ctx, make_turn(at, language="nb")))
+    english = spoken(answer_call(ctx, make_turn(at, language="en")))
+    assert "The switchboard is closed today. We open again" in english
 
 
 def test_wednesday_before_maundy_thursday_closes_at_noon(ctx):
