@@ -10,13 +10,13 @@ from twilio.twiml.voice_response import Gather
 from ivr.call import Context, Reply, Turn
 from ivr.config import SWITCHBOARD, Config, Language
 from ivr.phrases import describe_instant, holiday_name
-from ivr.prompts import say
+from ivr.prompts import press_for, say
 
 
 def option_text(ctx: Context, target: str, key: str, language: Language) -> str:
     if target.startswith("department:"):
         department = ctx.config.department(target.split(":", 1)[1])
-        return say("press_for", language, what=department.name.get(language), key=key)
+        return press_for(department.name.get(language), key, language)
     if target == "english":
         return say("english_option", language, key=key)
     what = {
@@ -25,7 +25,7 @@ def option_text(ctx: Context, target: str, key: str, language: Language) -> str:
         "callback": "callback_option",
         "repeat": "repeat_option",
     }[target]
-    return say("press_for", language, what=say(what, language), key=key)
+    return press_for(say(what, language), key, language)
 
 
 def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gather:
@@ -54,7 +54,7 @@ def closed_lines(ctx: Context, turn: Turn) -> list[str]:
                 lines.append(option_text(ctx, target, key, lang))
             elif department.on_call is not None:
                 what = department.on_call.description.get(lang)
-                lines.append(say("press_for", lang, what=what, key=key))
+                lines.append(press_for(what, key, lang))
         elif target == "callback" and ctx.hours.next_opening(SWITCHBOARD, turn.at) is None:
             continue
         elif target != "switchboard":

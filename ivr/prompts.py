@@ -372,6 +372,14 @@ def say(prompt_id: str, language: Language, **fields: object) -> str:
     return _PROMPTS[prompt_id][language].format(**fields)
 
 
+def press_for(what: str, key: str, language: Language) -> str:
+    """ "For byggesak, trykk 1." An English option that is an infinitive ("to hear this
+    again") takes no "For": "To hear this again, press 0."."""
+    if language == "en" and what.startswith("to "):
+        return f"{what[:1].upper()}{what[1:]}, press {key}."
+    return say("press_for", language, what=what, key=key)
+
+
 def minutes(seconds: int, language: Language) -> str:
     """A spoken wait such as "om lag 3 minutt": rounded up, at least one minute."""
     count = max(1, -(-seconds // 60))

@@ -20,7 +20,7 @@ from ivr.call import Context, MarkAccepted, Reply, Turn
 from ivr.closed import render_closed
 from ivr.config import SWITCHBOARD, Department
 from ivr.phrases import describe_instant, describe_weekly, sentence_start
-from ivr.prompts import say
+from ivr.prompts import press_for, say
 from ivr.vocabulary import NOT_BOUNCE_OUTCOMES, Initiator
 from ivr.vocabulary import TransferOutcome as Outcome
 
@@ -218,12 +218,12 @@ def department_closed(ctx: Context, turn: Turn, reply: Reply, *, department: Dep
     action = ctx.url("/twilio/department/closed", turn, d=department.id)
     gather = Gather(input="dtmf", num_digits=1, action=action, timeout=6)
     ctx.speak(gather, text, lang)
-    options = [say("press_for", lang, what=say("sms_option", lang), key="1")]
+    options = [press_for(say("sms_option", lang), "1", lang)]
     if ctx.hours.is_open(SWITCHBOARD, turn.at):
-        options.append(say("press_for", lang, what=say("switchboard_option", lang), key="0"))
+        options.append(press_for(say("switchboard_option", lang), "0", lang))
     if department.on_call is not None:
         what = department.on_call.description.get(lang)
-        options.append(say("press_for", lang, what=what, key="5"))
+        options.append(press_for(what, "5", lang))
     ctx.speak(gather, " ".join(options), lang)
     reply.twiml.append(gather)
     reply.twiml.redirect(action)

@@ -205,3 +205,9 @@ def test_closed_menu_callback_from_a_mobile_is_due_at_the_next_opening(ctx):
     assert callback.kind == "callback_requested"
     assert callback.data["due_at"] == "2026-11-30T09:00:00+01:00"
     assert "sluttar på 4 5 6 7" in spoken(reply)
+
+
+def test_the_english_closed_menu_says_to_hear_this_again_without_for(ctx):
+    text = spoken(answer_call(ctx, make_turn("2026-11-28T10:00", language="en")))
+    assert "To hear this again, press 0." in text
+    assert "For to " not in text
