@@ -5,6 +5,7 @@ an SMS with the self-service link and a callback at the next opening.
 
 from __future__ import annotations
 
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather
 
 from ivr.call import Context, Reply, Turn
@@ -28,6 +29,30 @@ def option_text(ctx: Context, target: str, key: str, language: Language) -> str:
     return press_for(say(what, language), key, language)
 
 
+Spoken = tuple[str, Language]  # a text and the language (so the voice) it is said in
+
+
+def option_spoken(ctx: Context, target: str, key: str, language: Language) -> Spoken:
+    """The option's text and its voice: "For English, press 9" is said by the English voice
+    (the Norwegian one would read the 9 as "ni")."""
+    text = option_text(ctx, target, key, language)
+    return (text, "en" if target == "english" else language)
+
+
+def speak_all(ctx: Context, node: TwiML, lines: list[Spoken]) -> None:
+    """One <Say> for each run of lines in the same language."""
+    runs: list[tuple[list[str], Language]] = []
+    for text, language in lines:
+        if not text:
+            continue
+        if runs and runs[-1][1] == language:
+            runs[-1][0].append(text)
+        else:
+            runs.append(([text], language))
+    for texts, language in runs:
+        ctx.speak(node, " ".join(texts), language)
+
+
 def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gather:
     voice = ctx.config.voice
     if not speech:
@@ -44,22 +69,22 @@ def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gathe
     )
 
 
-def closed_lines(ctx: Context, turn: Turn) -> list[str]:
+def closed_lines(ctx: Context, turn: Turn) -> list[Spoken]:
     lang = turn.language
-    lines: list[str] = []
+    lines: list[Spoken] = []
     for key, target in ctx.config.menus.closed.items():
         if target.startswith("department:"):
             department = ctx.config.department(target.split(":", 1)[1])
             if ctx.hours.is_open(department.id, turn.at):
-                lines.append(option_text(ctx, target, key, lang))
+                lines.append(option_spoken(ctx, target, key, lang))
             elif department.on_call is not None:
                 what = department.on_call.description.get(lang)
-                lines.append(press_for(what, key, lang))
+                lines.append((press_for(what, key, lang), lang))
         elif target == "callback" and ctx.hours.next_opening(SWITCHBOARD, turn.at) is None:
             continue
         elif target != "switchboard":
-            lines.append(option_text(ctx, target, key, lang))
-    return [line for line in lines if line]
+            lines.append(option_spoken(ctx, target, key, lang))
+    return [line for line in lines if line[0]]
 
 
 def emergency_line(config: Config, language: Language) -> str:
@@ -131,6 +156,6 @@ def render_closed(ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro
     if intro:
         for line in closed_intro(ctx, turn):
             ctx.speak(gather, line, lang)
-    ctx.speak(gather, " ".join(closed_lines(ctx, turn)), lang)
+    speak_all(ctx, gather, closed_lines(ctx, turn))
     reply.twiml.append(gather)
     reply.twiml.redirect(action)
