@@ -53,11 +53,24 @@ def speak_all(ctx: Context, node: TwiML, lines: list[Spoken]) -> None:
         ctx.speak(node, " ".join(texts), language)
 
 
+def speech_hints(config: Config, language: Language) -> list[str]:
+    """The words the recogniser should expect, in the gather's own language: an English
+    gather gets the English keywords and the departments' English names, a Norwegian one the
+    Nynorsk and Bokmål keywords (a recogniser set to en-GB gains nothing from "byggjesøknad")."""
+    departments = config.departments
+    if language == "en":
+        words = [w for d in departments for w in d.keywords.en]
+        words += [d.name.get("en") for d in departments]
+    else:
+        words = [w for d in departments for w in (*d.keywords.nn, *d.keywords.nb)]
+    return list(dict.fromkeys(words))
+
+
 def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gather:
     voice = ctx.config.voice
     if not speech:
         return Gather(input="dtmf", num_digits=1, action=action, timeout=6)
-    hints = ", ".join(dict.fromkeys(w for d in ctx.config.departments for w in d.keywords.all()))
+    hints = ", ".join(speech_hints(ctx.config, turn.language))
     return Gather(
         input="dtmf speech",
         num_digits=1,

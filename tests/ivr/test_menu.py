@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ivr.call import Context
+from ivr.closed import speech_hints
 from ivr.config import Config, parse_config
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
 from tests.ivr.flowkit import assert_snapshot, make_context, make_turn, spoken
@@ -211,3 +212,14 @@ def test_the_english_closed_menu_says_to_hear_this_again_without_for(ctx):
     text = spoken(answer_call(ctx, make_turn("2026-11-28T10:00", language="en")))
     assert "To hear this again, press 0." in text
     assert "For to " not in text
+
+
+def test_speech_hints_are_in_the_gathers_language(alver: Config):
+    english = speech_hints(alver, "en")
+    norwegian = speech_hints(alver, "nn")
+    assert "building" in english
+    assert "byggesak" not in english
+    assert "NAV Alver, the welfare office" in english
+    assert "byggesak" in norwegian
+    assert "byggesøknad" in norwegian
+    assert "building" not in norwegian
