@@ -104,6 +104,13 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "Du får nå snakke med sentralbordet, og du står først i køen.",
         "en": "You will now speak to the switchboard, and you are first in line.",
     },
+    # Other returned callers wait ahead (or we cannot tell): the returns queue is served
+    # before the main queue, so the caller is ahead of everyone there, not first.
+    "bounce_queue_priority": {
+        "nn": "Du får no snakke med sentralbordet, og du har forrang i køen.",
+        "nb": "Du får nå snakke med sentralbordet, og du har prioritet i køen.",
+        "en": "You will now speak to the switchboard, and you have priority in the queue.",
+    },
     "closed": {
         "nn": "Sentralbordet er stengt no. Vi opnar att {next}.",
         "nb": "Sentralbordet er stengt nå. Vi åpner igjen {next}.",

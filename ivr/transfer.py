@@ -193,7 +193,11 @@ def transfer_result(
     prompt = "bounce_busy" if outcome == "busy" else "bounce"
     ctx.speak(reply.twiml, say(prompt, lang, department=department.name.get(lang)), lang)
     if switchboard_open:
-        ctx.speak(reply.twiml, say("bounce_queue", lang), lang)
+        # First only when no returned caller waits ahead; else (or unknown) priority.
+        first = turn.live.returns_waiting == 0
+        ctx.speak(
+            reply.twiml, say("bounce_queue" if first else "bounce_queue_priority", lang), lang
+        )
         queue.enqueue(ctx, turn, reply, queue="returns", bounced_from=transfer_id)
     else:
         render_closed(ctx, turn, reply, attempt=0, intro=True)
