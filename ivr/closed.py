@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import Gather
 
 from ivr.call import Context, Reply, Turn
 from ivr.config import SWITCHBOARD, Config, Language
-from ivr.phrases import describe_instant, holiday_name
+from ivr.phrases import describe_instant, holiday_name, spoken_clock
 from ivr.prompts import press_for, say
 
 
@@ -154,7 +154,12 @@ def reception_line(ctx: Context, turn: Turn) -> str:
             closes = ctx.hours.closes_at(desk.id, turn.at)
             if closes is not None:
                 local = closes.astimezone(ctx.config.zone)
-                return say("reception_open", lang, desk=desk.name, time=f"{local:%H:%M}")
+                return say(
+                    "reception_open",
+                    lang,
+                    desk=desk.name,
+                    time=spoken_clock(local.time(), language=lang),
+                )
         opening = ctx.hours.next_opening(desk.id, turn.at)
         if opening is not None and (best is None or opening.timestamp() < best[0]):
             when = describe_instant(opening, now=turn.at, language=lang)
