@@ -181,14 +181,21 @@ def _english_minutes(minute: int) -> str:
     return _EN_TENS[tens] + (f"-{_EN_ONES[ones]}" if ones else "")
 
 
+def _english_part_of_day(hour: int) -> str:
+    # Words, not "a.m.": a prompt's own full stop after "a.m." would be read as "a.m..".
+    if hour < 12:
+        return "in the morning"
+    return "in the afternoon" if hour < 18 else "in the evening"
+
+
 def spoken_clock(moment: time, *, language: Language) -> str:
     """A time of day the way a person says it, without "klokka" in front.
 
     Norwegian uses the everyday 12-hour clock in words, which is how opening hours are said
     aloud: 09:00 "ni", 09:30 "halv ti", 10:15 "kvart over ti", 15:00 "tre", 09:20 "ti på
     halv ti"; a minute off the five-minute steps is said in digits ("9.07"). English says
-    "nine a.m.", "nine thirty a.m.", "three p.m.", "twelve noon" and "midnight". The end of
-    the day (24:00) is midnight.
+    "nine in the morning", "nine thirty in the morning", "three in the afternoon", "seven in
+    the evening", "twelve noon" and "midnight". The end of the day (24:00) is midnight.
     """
     if moment == _END_OF_DAY or moment == time(0, 0):
         return "midnight" if language == "en" else "tolv"
@@ -198,7 +205,7 @@ def spoken_clock(moment: time, *, language: Language) -> str:
         if (hour, minute) == (12, 0):
             return "twelve noon"
         said = hours[hour % 12] + ("" if minute == 0 else f" {_english_minutes(minute)}")
-        return f"{said} {'a.m.' if hour < 12 else 'p.m.'}"
+        return f"{said} {_english_part_of_day(hour)}"
     pattern = _NORWEGIAN_MINUTES.get(minute)
     if pattern is None:
         return f"{hour}.{minute:02d}"
@@ -206,7 +213,7 @@ def spoken_clock(moment: time, *, language: Language) -> str:
 
 
 def at_clock(moment: time, *, language: Language) -> str:
-    """ "klokka ni" (nn), "klokken ni" (nb), "at nine a.m." (en)."""
+    """ "klokka ni" (nn), "klokken ni" (nb), "at nine in the morning" (en)."""
     return f"{_CLOCK_WORD[language]} {spoken_clock(moment, language=language)}"
 
 
@@ -270,8 +277,8 @@ def _describe_intervals(intervals: list[Interval], language: Language) -> str:
 def describe_weekly(hours: WeeklyHours, *, language: Language) -> str:
     """Say the week's hours, with the days that share hours said together.
 
-    For example "måndag til fredag klokka ni til tre" ("Monday to Friday nine a.m. to three
-    p.m.").
+    For example "måndag til fredag klokka ni til tre" ("Monday to Friday nine in the morning
+    to three in the afternoon").
     """
     groups: dict[tuple[tuple[time, time], ...], list[int]] = {}
     for weekday in range(7):

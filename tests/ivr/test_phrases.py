@@ -31,7 +31,11 @@ def week(**days: str) -> WeeklyHours:
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("nn", "i morgon klokka ni"), ("nb", "i morgen klokken ni"), ("en", "tomorrow at nine a.m.")],
+    [
+        ("nn", "i morgon klokka ni"),
+        ("nb", "i morgen klokken ni"),
+        ("en", "tomorrow at nine in the morning"),
+    ],
 )
 def test_after_closing_the_caller_hears_tomorrow(hours, language, expected):
     now = oslo("2026-11-24T15:00")
@@ -41,7 +45,7 @@ def test_after_closing_the_caller_hears_tomorrow(hours, language, expected):
 
 @pytest.mark.parametrize(
     ("language", "expected"),
-    [("nn", "i dag klokka ni"), ("nb", "i dag klokken ni"), ("en", "today at nine a.m.")],
+    [("nn", "i dag klokka ni"), ("nb", "i dag klokken ni"), ("en", "today at nine in the morning")],
 )
 def test_before_opening_the_caller_hears_today(hours, language, expected):
     now = oslo("2026-11-25T07:45")
@@ -54,7 +58,7 @@ def test_before_opening_the_caller_hears_today(hours, language, expected):
     [
         ("nn", "tysdag 7. april klokka ni"),
         ("nb", "tirsdag 7. april klokken ni"),
-        ("en", "Tuesday 7 April at nine a.m."),
+        ("en", "Tuesday 7 April at nine in the morning"),
     ],
 )
 def test_at_easter_the_caller_hears_the_weekday_and_date(hours, language, expected):
@@ -68,7 +72,7 @@ def test_at_easter_the_caller_hears_the_weekday_and_date(hours, language, expect
     [
         ("nn", "måndag 6. april klokka ni"),
         ("nb", "mandag 6. april klokken ni"),
-        ("en", "Monday 6 April at nine a.m."),
+        ("en", "Monday 6 April at nine in the morning"),
     ],
 )
 def test_a_later_date_is_weekday_day_and_month(language, expected):
@@ -87,7 +91,7 @@ def test_a_date_far_ahead_says_its_year():
     far = describe_instant(oslo("2027-12-01T09:00"), now=now, language="nn")
     assert far == "onsdag 1. desember 2027 klokka ni"
     near = describe_instant(oslo("2027-04-01T09:00"), now=now, language="en")
-    assert near == "Thursday 1 April at nine a.m."
+    assert near == "Thursday 1 April at nine in the morning"
 
 
 def test_weekday_names_in_nynorsk_and_bokmal():
@@ -118,7 +122,7 @@ def test_weekday_names_in_nynorsk_and_bokmal():
     [
         ("nn", "måndag til fredag klokka ni til tre"),
         ("nb", "mandag til fredag klokken ni til tre"),
-        ("en", "Monday to Friday nine a.m. to three p.m."),
+        ("en", "Monday to Friday nine in the morning to three in the afternoon"),
     ],
 )
 def test_switchboard_hours_in_words(hours, language, expected):
@@ -130,7 +134,7 @@ def test_switchboard_hours_in_words(hours, language, expected):
     [
         ("nn", "måndag, tysdag og torsdag klokka ni til tre"),
         ("nb", "mandag, tirsdag og torsdag klokken ni til tre"),
-        ("en", "Monday, Tuesday and Thursday nine a.m. to three p.m."),
+        ("en", "Monday, Tuesday and Thursday nine in the morning to three in the afternoon"),
     ],
 )
 def test_manger_reception_hours_in_words(hours, language, expected):
@@ -156,7 +160,8 @@ def test_days_with_different_hours_are_said_in_turn():
         "måndag til torsdag klokka åtte til halv fire og fredag klokka åtte til to"
     )
     assert describe_weekly(hours, language="en") == (
-        "Monday to Thursday eight a.m. to three thirty p.m. and Friday eight a.m. to two p.m."
+        "Monday to Thursday eight in the morning to three thirty in the afternoon "
+        "and Friday eight in the morning to two in the afternoon"
     )
 
 
@@ -172,7 +177,10 @@ def test_a_range_with_a_day_apart_and_the_weekend():
     hours = week(mon="09:00-15:00", tue="09:00-15:00", wed="09:00-15:00", fri="09:00-15:00")
     assert describe_weekly(hours, language="nn") == "måndag til onsdag og fredag klokka ni til tre"
     hours = week(sat="10:00-24:00", sun="10:00-24:00")
-    assert describe_weekly(hours, language="en") == "Saturday and Sunday ten a.m. to midnight"
+    assert (
+        describe_weekly(hours, language="en")
+        == "Saturday and Sunday ten in the morning to midnight"
+    )
 
 
 def test_a_week_without_hours_is_closed():
@@ -215,15 +223,31 @@ def test_holidays_are_named_in_the_callers_language_mid_sentence(names, language
 @pytest.mark.parametrize(
     ("clock", "nn", "nb", "en"),
     [
-        (time(9), "klokka ni", "klokken ni", "at nine a.m."),
-        (time(9, 30), "klokka halv ti", "klokken halv ti", "at nine thirty a.m."),
-        (time(10, 15), "klokka kvart over ti", "klokken kvart over ti", "at ten fifteen a.m."),
-        (time(14, 45), "klokka kvart på tre", "klokken kvart på tre", "at two forty-five p.m."),
-        (time(15), "klokka tre", "klokken tre", "at three p.m."),
-        (time(13), "klokka eitt", "klokken ett", "at one p.m."),
+        (time(9), "klokka ni", "klokken ni", "at nine in the morning"),
+        (time(9, 30), "klokka halv ti", "klokken halv ti", "at nine thirty in the morning"),
+        (
+            time(10, 15),
+            "klokka kvart over ti",
+            "klokken kvart over ti",
+            "at ten fifteen in the morning",
+        ),
+        (
+            time(14, 45),
+            "klokka kvart på tre",
+            "klokken kvart på tre",
+            "at two forty-five in the afternoon",
+        ),
+        (time(15), "klokka tre", "klokken tre", "at three in the afternoon"),
+        (time(13), "klokka eitt", "klokken ett", "at one in the afternoon"),
         (time(12), "klokka tolv", "klokken tolv", "at twelve noon"),
-        (time(9, 20), "klokka ti på halv ti", "klokken ti på halv ti", "at nine twenty a.m."),
-        (time(9, 7), "klokka 9.07", "klokken 9.07", "at nine oh seven a.m."),
+        (
+            time(9, 20),
+            "klokka ti på halv ti",
+            "klokken ti på halv ti",
+            "at nine twenty in the morning",
+        ),
+        (time(19), "klokka sju", "klokken sju", "at seven in the evening"),
+        (time(9, 7), "klokka 9.07", "klokken 9.07", "at nine oh seven in the morning"),
     ],
 )
 def test_times_are_said_the_way_a_person_says_them(clock, nn, nb, en):

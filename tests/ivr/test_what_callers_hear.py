@@ -36,6 +36,7 @@ WRONG: list[tuple[str, Language | None]] = [
     ("Nav alver", None),
     ("For to ", None),
     ("kl. ", None),
+    ("..", None),  # "a.m." before a prompt's full stop
 ]
 
 
