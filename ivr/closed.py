@@ -5,18 +5,19 @@ an SMS with the self-service link and a callback at the next opening.
 
 from __future__ import annotations
 
+from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather
 
 from ivr.call import Context, Reply, Turn
 from ivr.config import SWITCHBOARD, Config, Language
-from ivr.phrases import describe_instant
-from ivr.prompts import say
+from ivr.phrases import describe_instant, holiday_name, spoken_clock
+from ivr.prompts import press_for, say
 
 
 def option_text(ctx: Context, target: str, key: str, language: Language) -> str:
     if target.startswith("department:"):
         department = ctx.config.department(target.split(":", 1)[1])
-        return say("press_for", language, what=department.name.get(language), key=key)
+        return press_for(department.name.get(language), key, language)
     if target == "english":
         return say("english_option", language, key=key)
     what = {
@@ -25,14 +26,51 @@ def option_text(ctx: Context, target: str, key: str, language: Language) -> str:
         "callback": "callback_option",
         "repeat": "repeat_option",
     }[target]
-    return say("press_for", language, what=say(what, language), key=key)
+    return press_for(say(what, language), key, language)
+
+
+Spoken = tuple[str, Language]  # a text and the language (so the voice) it is said in
+
+
+def option_spoken(ctx: Context, target: str, key: str, language: Language) -> Spoken:
+    """The option's text and its voice: "For English, press 9" is said by the English voice
+    (the Norwegian one would read the 9 as "ni")."""
+    text = option_text(ctx, target, key, language)
+    return (text, "en" if target == "english" else language)
+
+
+def speak_all(ctx: Context, node: TwiML, lines: list[Spoken]) -> None:
+    """One <Say> for each run of lines in the same language."""
+    runs: list[tuple[list[str], Language]] = []
+    for text, language in lines:
+        if not text:
+            continue
+        if runs and runs[-1][1] == language:
+            runs[-1][0].append(text)
+        else:
+            runs.append(([text], language))
+    for texts, language in runs:
+        ctx.speak(node, " ".join(texts), language)
+
+
+def speech_hints(config: Config, language: Language) -> list[str]:
+    """The words the recogniser should expect, in the gather's own language: an English
+    gather gets the English keywords and the departments' English names, a Norwegian one the
+    Nynorsk and Bokmål keywords (a recogniser set to en-GB gains nothing from "byggjesøknad")."""
+    departments = config.departments
+    if language == "en":
+        words = [w for d in departments for w in d.keywords.en]
+        words += [d.name.get("en") for d in departments]
+    else:
+        words = [w for d in departments for w in (*d.keywords.nn, *d.keywords.nb)]
+    return list(dict.fromkeys(words))
 
 
 def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gather:
     voice = ctx.config.voice
     if not speech:
         return Gather(input="dtmf", num_digits=1, action=action, timeout=6)
-    hints = ", ".join(dict.fromkeys(w for d in ctx.config.departments for w in d.keywords.all()))
+    hints = ", ".join(speech_hints(ctx.config, turn.language))
     return Gather(
         input="dtmf speech",
         num_digits=1,
@@ -44,22 +82,22 @@ def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gathe
     )
 
 
-def closed_lines(ctx: Context, turn: Turn) -> list[str]:
+def closed_lines(ctx: Context, turn: Turn) -> list[Spoken]:
     lang = turn.language
-    lines: list[str] = []
+    lines: list[Spoken] = []
     for key, target in ctx.config.menus.closed.items():
         if target.startswith("department:"):
             department = ctx.config.department(target.split(":", 1)[1])
             if ctx.hours.is_open(department.id, turn.at):
-                lines.append(option_text(ctx, target, key, lang))
+                lines.append(option_spoken(ctx, target, key, lang))
             elif department.on_call is not None:
                 what = department.on_call.description.get(lang)
-                lines.append(say("press_for", lang, what=what, key=key))
+                lines.append((press_for(what, key, lang), lang))
         elif target == "callback" and ctx.hours.next_opening(SWITCHBOARD, turn.at) is None:
             continue
         elif target != "switchboard":
-            lines.append(option_text(ctx, target, key, lang))
-    return [line for line in lines if line]
+            lines.append(option_spoken(ctx, target, key, lang))
+    return [line for line in lines if line[0]]
 
 
 def emergency_line(config: Config, language: Language) -> str:
@@ -84,10 +122,18 @@ def closed_intro(ctx: Context, turn: Turn) -> list[str]:
         special = ctx.hours.special_day(SWITCHBOARD, today)
         if status.reason == "holiday" and status.holiday_name:
             lines.append(
-                say("closed_holiday", lang, holiday=status.holiday_name.lower(), next=when)
+                say(
+                    "closed_holiday",
+                    lang,
+                    holiday=holiday_name(status.holiday_name, language=lang),
+                    next=when,
+                )
             )
         elif status.reason == "special_day" and special is not None and special.note:
-            lines.append(say("closed_special", lang, name=special.note, next=when))
+            # An English caller hears the day's name only when the config gives it in English.
+            named = lang != "en" or special.note.en is not None
+            prompt = "closed_special" if named else "closed_today"
+            lines.append(say(prompt, lang, name=special.note.get(lang), next=when))
         elif status.message is None:
             lines.append(say("closed", lang, next=when))
         else:
@@ -108,7 +154,12 @@ def reception_line(ctx: Context, turn: Turn) -> str:
             closes = ctx.hours.closes_at(desk.id, turn.at)
             if closes is not None:
                 local = closes.astimezone(ctx.config.zone)
-                return say("reception_open", lang, desk=desk.name, time=f"{local:%H:%M}")
+                return say(
+                    "reception_open",
+                    lang,
+                    desk=desk.name,
+                    time=spoken_clock(local.time(), language=lang),
+                )
         opening = ctx.hours.next_opening(desk.id, turn.at)
         if opening is not None and (best is None or opening.timestamp() < best[0]):
             when = describe_instant(opening, now=turn.at, language=lang)
@@ -123,6 +174,6 @@ def render_closed(ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro
     if intro:
         for line in closed_intro(ctx, turn):
             ctx.speak(gather, line, lang)
-    ctx.speak(gather, " ".join(closed_lines(ctx, turn)), lang)
+    speak_all(ctx, gather, closed_lines(ctx, turn))
     reply.twiml.append(gather)
     reply.twiml.redirect(action)

@@ -139,7 +139,14 @@ class SpecialDay(Strict):
     hours: list[Interval] | None = None
     closes_at: time | None = None
     services: list[str] | None = None  # None: every service
-    note: str | None = None
+    # What the caller hears the day called ("julaftan"): a plain string is said in every
+    # language, or give {nn, nb, en} (nb and en fall back to nn).
+    note: Text | None = None
+
+    @field_validator("note", mode="before")
+    @classmethod
+    def _note_text(cls, value: object) -> object:
+        return {"nn": value} if isinstance(value, str) else value
 
     @field_validator("hours", mode="before")
     @classmethod

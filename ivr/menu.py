@@ -19,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from ivr import contact, queue, referral, transfer
 from ivr.call import Context, Reply, Turn
-from ivr.closed import menu_gather, option_text, render_closed
+from ivr.closed import menu_gather, option_spoken, render_closed, speak_all
 from ivr.config import SWITCHBOARD, Department
+from ivr.phrases import spoken_clock
 from ivr.prompts import say
 from ivr.speech import route
 
@@ -76,11 +77,16 @@ def render_open_menu(
         closes = ctx.hours.closes_at(SWITCHBOARD, turn.at)
         if closes is not None:
             local = closes.astimezone(ctx.config.zone)
-            ctx.speak(gather, say("open_until", lang, time=f"{local:%H:%M}"), lang)
+            ctx.speak(
+                gather,
+                say("open_until", lang, time=spoken_clock(local.time(), language=lang)),
+                lang,
+            )
         site = ctx.config.municipality.self_service_url.removeprefix("https://")
         ctx.speak(gather, say("self_service_hint", lang, site=site.removeprefix("www.")), lang)
-    lines = [option_text(ctx, t, k, lang) for k, t in ctx.config.menus.open.items()]
-    ctx.speak(gather, " ".join(line for line in lines if line), lang)
+    speak_all(
+        ctx, gather, [option_spoken(ctx, t, k, lang) for k, t in ctx.config.menus.open.items()]
+    )
     ctx.speak(gather, say("speech_hint", lang), lang)
     reply.twiml.append(gather)
     reply.twiml.redirect(action)

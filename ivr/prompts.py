@@ -104,6 +104,13 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "Du får nå snakke med sentralbordet, og du står først i køen.",
         "en": "You will now speak to the switchboard, and you are first in line.",
     },
+    # Other returned callers wait ahead (or we cannot tell): the returns queue is served
+    # before the main queue, so the caller is ahead of everyone there, not first.
+    "bounce_queue_priority": {
+        "nn": "Du får no snakke med sentralbordet, og du har forrang i køen.",
+        "nb": "Du får nå snakke med sentralbordet, og du har prioritet i køen.",
+        "en": "You will now speak to the switchboard, and you have priority in the queue.",
+    },
     "closed": {
         "nn": "Sentralbordet er stengt no. Vi opnar att {next}.",
         "nb": "Sentralbordet er stengt nå. Vi åpner igjen {next}.",
@@ -122,6 +129,11 @@ _PROMPTS: dict[str, dict[Language, str]] = {
     "closed_special": {
         "nn": "Sentralbordet er stengt i dag, {name}. Vi opnar att {next}.",
         "nb": "Sentralbordet er stengt i dag, {name}. Vi åpner igjen {next}.",
+        "en": "The switchboard is closed today for {name}. We open again {next}.",
+    },
+    "closed_today": {
+        "nn": "Sentralbordet er stengt i dag. Vi opnar att {next}.",
+        "nb": "Sentralbordet er stengt i dag. Vi åpner igjen {next}.",
         "en": "The switchboard is closed today. We open again {next}.",
     },
     "closed_no_next": {
@@ -164,8 +176,8 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "en": "You are number {position} in the queue.",
     },
     "queue_wait": {
-        "nn": "Venta ventetid er om lag {minutes}.",
-        "nb": "Forventet ventetid er omtrent {minutes}.",
+        "nn": "Ventetida er om lag {minutes}.",
+        "nb": "Ventetiden er omtrent {minutes}.",
         "en": "The expected wait is about {minutes}.",
     },
     "queue_callback_offer": {
@@ -315,8 +327,8 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "en": "The call goes back to the switchboard.",
     },
     "whisper_accepted": {
-        "nn": "Set over.",
-        "nb": "Satt over.",
+        "nn": "Sett over.",
+        "nb": "Sett over.",
         "en": "Connecting.",
     },
     "agent_denied": {
@@ -365,6 +377,14 @@ _MINUTES: dict[Language, tuple[str, str]] = {
 def say(prompt_id: str, language: Language, **fields: object) -> str:
     """The prompt's text in the language, with its fields filled in."""
     return _PROMPTS[prompt_id][language].format(**fields)
+
+
+def press_for(what: str, key: str, language: Language) -> str:
+    """ "For byggesak, trykk 1." An English option that is an infinitive ("to hear this
+    again") takes no "For": "To hear this again, press 0."."""
+    if language == "en" and what.startswith("to "):
+        return f"{what[:1].upper()}{what[1:]}, press {key}."
+    return say("press_for", language, what=what, key=key)
 
 
 def minutes(seconds: int, language: Language) -> str:

@@ -19,8 +19,8 @@ from ivr import contact, queue
 from ivr.call import Context, MarkAccepted, Reply, Turn
 from ivr.closed import render_closed
 from ivr.config import SWITCHBOARD, Department
-from ivr.phrases import describe_instant, describe_weekly
-from ivr.prompts import say
+from ivr.phrases import describe_instant, describe_weekly, sentence_start
+from ivr.prompts import press_for, say
 from ivr.vocabulary import NOT_BOUNCE_OUTCOMES, Initiator
 from ivr.vocabulary import TransferOutcome as Outcome
 
@@ -193,7 +193,11 @@ def transfer_result(
     prompt = "bounce_busy" if outcome == "busy" else "bounce"
     ctx.speak(reply.twiml, say(prompt, lang, department=department.name.get(lang)), lang)
     if switchboard_open:
-        ctx.speak(reply.twiml, say("bounce_queue", lang), lang)
+        # First only when no returned caller waits ahead; else (or unknown) priority.
+        first = turn.live.returns_waiting == 0
+        ctx.speak(
+            reply.twiml, say("bounce_queue" if first else "bounce_queue_priority", lang), lang
+        )
         queue.enqueue(ctx, turn, reply, queue="returns", bounced_from=transfer_id)
     else:
         render_closed(ctx, turn, reply, attempt=0, intro=True)
@@ -206,24 +210,24 @@ def department_closed(ctx: Context, turn: Turn, reply: Reply, *, department: Dep
     opening = ctx.hours.next_opening(department.id, turn.at)
     name = department.name.get(lang)
     if opening is None:
-        text = say("department_closed_today", lang, department=name.capitalize())
+        text = say("department_closed_today", lang, department=sentence_start(name))
     else:
         text = say(
             "department_closed",
             lang,
-            department=name[:1].upper() + name[1:],
+            department=sentence_start(name),
             hours=describe_weekly(department.hours, language=lang),
             next=describe_instant(opening, now=turn.at, language=lang),
         )
     action = ctx.url("/twilio/department/closed", turn, d=department.id)
     gather = Gather(input="dtmf", num_digits=1, action=action, timeout=6)
     ctx.speak(gather, text, lang)
-    options = [say("press_for", lang, what=say("sms_option", lang), key="1")]
+    options = [press_for(say("sms_option", lang), "1", lang)]
     if ctx.hours.is_open(SWITCHBOARD, turn.at):
-        options.append(say("press_for", lang, what=say("switchboard_option", lang), key="0"))
+        options.append(press_for(say("switchboard_option", lang), "0", lang))
     if department.on_call is not None:
         what = department.on_call.description.get(lang)
-        options.append(say("press_for", lang, what=what, key="5"))
+        options.append(press_for(what, "5", lang))
     ctx.speak(gather, " ".join(options), lang)
     reply.twiml.append(gather)
     reply.twiml.redirect(action)

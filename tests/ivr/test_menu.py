@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ivr.call import Context
-from ivr.config import Config
+from ivr.closed import speech_hints
+from ivr.config import Config, parse_config
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
 from tests.ivr.flowkit import assert_snapshot, make_context, make_turn, spoken
 
@@ -22,7 +23,7 @@ def test_open_greeting_and_menu_snapshot(ctx):
     assert "Velkomen til Alver kommune" in text
     assert "For byggesak, plan og oppmåling, trykk 1" in text
     assert "For sentralbordet, trykk 0" in text
-    assert "ope til klokka 15:00" in text
+    assert "ope til klokka tre" in text
 
 
 def test_open_menu_gather_is_followed_by_redirect(ctx):
@@ -37,7 +38,7 @@ def test_closed_menu_snapshot_on_a_saturday(ctx):
     reply = answer_call(ctx, make_turn("2026-11-28T10:00"))
     assert_snapshot("closed_menu_saturday_nn", reply)
     text = spoken(reply)
-    assert "Vi opnar att måndag 30. november kl. 09:00" in text
+    assert "Vi opnar att måndag 30. november klokka ni" in text
     assert "ring 113" in text
     assert "116 117" in text
     assert "vakttelefonen for vatn og avløp" in text  # the on-call line, under key 5
@@ -47,7 +48,7 @@ def test_closed_menu_snapshot_on_a_saturday(ctx):
 def test_closed_menu_keeps_open_departments_under_their_keys(ctx):
     # 08:30 on a weekday: the switchboard opens at 09:00, helse og omsorg already at 08:00.
     text = spoken(answer_call(ctx, make_turn("2026-11-25T08:30")))
-    assert "Vi opnar att i dag kl. 09:00" in text
+    assert "Vi opnar att i dag klokka ni" in text
     assert "For helse og omsorg, trykk 3" in text
     assert "For byggesak" not in text
 
@@ -59,7 +60,7 @@ def test_eight_fifty_nine_is_closed_and_nine_is_open(ctx):
 
 def test_fourteen_fifty_nine_is_open_and_fifteen_is_closed(ctx):
     assert "For sentralbordet" in spoken(answer_call(ctx, make_turn("2026-11-25T14:59")))
-    assert "Vi opnar att i morgon kl. 09:00" in spoken(
+    assert "Vi opnar att i morgon klokka ni" in spoken(
         answer_call(ctx, make_turn("2026-11-25T15:00"))
     )
 
@@ -67,16 +68,51 @@ def test_fourteen_fifty_nine_is_open_and_fifteen_is_closed(ctx):
 def test_maundy_thursday_names_the_holiday_and_the_next_opening(ctx):
     text = spoken(answer_call(ctx, make_turn("2026-04-02T10:00")))
     assert "stengt i dag, skjærtorsdag." in text
-    assert "tysdag 7. april kl. 09:00" in text
+    assert "tysdag 7. april klokka ni" in text
+
+
+@pytest.mark.parametrize(
+    ("at", "language", "expected"),
+    [
+        ("2026-05-01T10:00", "nn", "stengt i dag, arbeidarane sin dag."),
+        ("2026-05-01T10:00", "nb", "stengt i dag, arbeidernes dag."),
+        ("2026-05-14T10:00", "nn", "stengt i dag, Kristi himmelfartsdag."),
+        ("2027-05-17T10:00", "nn", "stengt i dag, andre pinsedag og grunnlovsdagen."),
+    ],
+)
+def test_holidays_are_named_in_the_callers_language(ctx, at, language, expected):
+    assert expected in spoken(answer_call(ctx, make_turn(at, language=language)))
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("nn", "Sentralbordet er stengt i dag, julaftan."),
+        ("nb", "Sentralbordet er stengt i dag, julaften."),
+        ("en", "The switchboard is closed today for Christmas Eve."),
+    ],
+)
+def test_special_days_are_named_in_the_callers_language(ctx, language, expected):
+    assert expected in spoken(answer_call(ctx, make_turn("2026-12-24T10:00", language=language)))
+
+
+def test_a_plain_string_note_is_said_in_norwegian_and_left_out_in_english(alver_yaml: str):
+    old = "note: {nn: julaftan, nb: julaften, en: Christmas Eve}"
+    assert old in alver_yaml
+    ctx = make_context(parse_config(alver_yaml.replace(old, "note: julaftan")))
+    at = "2026-12-24T10:00"
+    assert "stengt i dag, julaftan." in spoken(answer_call(ctx, make_turn(at, language="nb")))
+    english = spoken(answer_call(ctx, make_turn(at, language="en")))
+    assert "The switchboard is closed today. We open again" in english
 
 
 def test_wednesday_before_maundy_thursday_closes_at_noon(ctx):
-    assert "ope til klokka 12:00" in spoken(answer_call(ctx, make_turn("2026-04-01T11:59")))
+    assert "ope til klokka tolv" in spoken(answer_call(ctx, make_turn("2026-04-01T11:59")))
     assert "Sentralbordet er stengt" in spoken(answer_call(ctx, make_turn("2026-04-01T12:00")))
 
 
 def test_christmas_eve_and_seventeenth_of_may_are_closed(ctx):
-    assert "måndag 28. desember kl. 09:00" in spoken(
+    assert "måndag 28. desember klokka ni" in spoken(
         answer_call(ctx, make_turn("2026-12-24T10:00"))
     )
     assert "grunnlovsdag" in spoken(answer_call(ctx, make_turn("2027-05-17T10:00")))
@@ -147,8 +183,8 @@ def test_closed_department_says_its_hours_and_offers_the_rest(ctx):
     reply = handle_open_menu(ctx, make_turn("2026-11-25T14:30", step=1, Digits="1"))
     assert_snapshot("department_closed_byggesak_nn", reply)
     text = spoken(reply)
-    assert "har telefontid måndag til fredag kl. 09:00–14:00" in text
-    assert "i morgon kl. 09:00" in text
+    assert "har telefontid måndag til fredag klokka ni til to" in text
+    assert "i morgon klokka ni" in text
     assert "For sentralbordet, trykk 0" in text
 
 
@@ -170,3 +206,20 @@ def test_closed_menu_callback_from_a_mobile_is_due_at_the_next_opening(ctx):
     assert callback.kind == "callback_requested"
     assert callback.data["due_at"] == "2026-11-30T09:00:00+01:00"
     assert "sluttar på 4 5 6 7" in spoken(reply)
+
+
+def test_the_english_closed_menu_says_to_hear_this_again_without_for(ctx):
+    text = spoken(answer_call(ctx, make_turn("2026-11-28T10:00", language="en")))
+    assert "To hear this again, press 0." in text
+    assert "For to " not in text
+
+
+def test_speech_hints_are_in_the_gathers_language(alver: Config):
+    english = speech_hints(alver, "en")
+    norwegian = speech_hints(alver, "nn")
+    assert "building" in english
+    assert "byggesak" not in english
+    assert "NAV Alver, the welfare office" in english
+    assert "byggesak" in norwegian
+    assert "byggesøknad" in norwegian
+    assert "building" not in norwegian

@@ -25,7 +25,7 @@ def test_the_open_menu_carries_which_menu_was_offered_and_when(ctx):
 
 def test_closed_menu_silence_after_opening_offers_the_open_menu(ctx):
     reply = handle_closed_menu(ctx, make_turn("2026-11-25T09:00:05", step=1, n="0"))
-    assert "Sentralbordet er ope til klokka 15:00." in spoken(reply)
+    assert "Sentralbordet er ope til klokka tre." in spoken(reply)
     assert "/twilio/menu?" in reply.xml()
     assert "<Hangup" not in reply.xml()
     assert "Takk for at du ringde" not in spoken(reply)

@@ -28,7 +28,7 @@ def test_wait_announces_position_and_expected_wait_and_offers_callback(ctx):
     assert_snapshot("queue_wait_nn", reply)
     text = spoken(reply)
     assert "Du er nummer 3 i køen." in text
-    assert "Venta ventetid er om lag 5 minutt." in text  # 3 x 90 s, rounded up
+    assert "Ventetida er om lag 5 minutt." in text  # 3 x 90 s, rounded up
     assert "Trykk 1 om du heller vil at vi ringjer deg opp." in text
     assert reply.changes == [QueueJoin(queue="main", call_sid="CA" + "1" * 32)]
 
@@ -47,7 +47,7 @@ def test_callers_queued_at_closing_are_served_through_the_grace_period(ctx):
     assert "Du er nummer" in spoken(_wait(ctx, "2026-11-25T15:09", QueuePosition="1"))
     late = _wait(ctx, "2026-11-25T15:10", QueuePosition="1")
     assert "Sentralbordet har stengt for i dag" in spoken(late)
-    assert "i morgon kl. 09:00" in spoken(late)
+    assert "i morgon klokka ni" in spoken(late)
     assert SetLeaveReason(call_sid="CA" + "1" * 32, reason="closing") in late.changes
     assert late.xml().index("</Gather>") < late.xml().index("<Leave")
 

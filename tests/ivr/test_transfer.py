@@ -16,8 +16,9 @@ def ctx(alver):
     return make_context(alver)
 
 
-def _result(ctx, alver, *, at="2026-11-25T11:00", accepted=None, **params):
-    turn = make_turn(at, step=2, live=LiveView(whisper_accepted=accepted), **params)
+def _result(ctx, alver, *, at="2026-11-25T11:00", accepted=None, returns=0, **params):
+    live = LiveView(whisper_accepted=accepted, returns_waiting=returns)
+    turn = make_turn(at, step=2, live=live, **params)
     return transfer_result(
         ctx, turn, department=alver.department("byggesak"), transfer_id=TID, initiator="ivr"
     )
@@ -106,6 +107,23 @@ def test_each_bounce_cause_tells_the_caller_and_queues_them_first(ctx, alver, st
     assert ">sentralbord-retur</Enqueue>" in reply.xml()
     assert "du står først i køen" in spoken(reply)
     assert reply.events[1].data["bounced_from"] == TID
+
+
+@pytest.mark.parametrize(
+    ("returns", "expected"),
+    [
+        (0, "og du står først i køen."),
+        (2, "og du har forrang i køen."),
+        (None, "og du har forrang i køen."),
+    ],
+)
+def test_a_bounced_caller_hears_first_only_when_no_returned_caller_waits(
+    ctx, alver, returns, expected
+):
+    reply = _result(ctx, alver, returns=returns, DialCallStatus="no-answer", DialBridged="false")
+    text = spoken(reply)
+    assert expected in text
+    assert ("først" in text) == (returns == 0)
 
 
 def test_connected_transfer_ends_the_call_quietly(ctx, alver):

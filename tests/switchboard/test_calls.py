@@ -129,7 +129,7 @@ def test_bounce_after_the_switchboard_closed_gets_the_closed_flow(service, redis
     sim.run()
     text = call.transcript_text()
     assert "Vi fekk dessverre ikkje svar hjå helse og omsorg." in text
-    assert "Sentralbordet er stengt no. Vi opnar att i morgon kl. 09:00." in text
+    assert "Sentralbordet er stengt no. Vi opnar att i morgon klokka ni." in text
     assert "ENQUEUE" not in text
 
 
@@ -147,7 +147,7 @@ def test_department_open_while_the_switchboard_is_closed(service):
     call = sim.place_call(from_=MOBILE, to="+4756375000", script=[press("3")])
     sim.run()
     text = call.transcript_text()
-    assert "Sentralbordet er stengt no. Vi opnar att i dag kl. 09:00." in text
+    assert "Sentralbordet er stengt no. Vi opnar att i dag klokka ni." in text
     assert "CONNECTED with +4756375103" in text
 
 
@@ -232,7 +232,7 @@ def test_callers_still_queued_at_closing_are_offered_a_callback_after_the_grace(
     sim.run()
     text = call.transcript_text()
     assert (
-        "Sentralbordet har stengt for i dag. Trykk 1 for å bli ringt opp i morgon kl. 09:00" in text
+        "Sentralbordet har stengt for i dag. Trykk 1 for å bli ringt opp i morgon klokka ni" in text
     )
     assert "Ved fare for liv eller helse" in text  # the closed flow after leaving the queue
     left = next(e for e in events(redis_client, call.sid) if e["kind"] == "queue_left")

@@ -20,7 +20,7 @@ def test_silent_caller_at_08_59_30_is_queued_after_nine_and_never_hung_up(servic
     )
     sim.run()
     text = call.transcript_text()
-    assert "Sentralbordet er stengt no. Vi opnar att i dag kl. 09:00." in text
+    assert "Sentralbordet er stengt no. Vi opnar att i dag klokka ni." in text
     assert "ENQUEUE sentralbord" in text
     assert "Takk for at du ringde" not in text.split("ENQUEUE", 1)[0]
     joined = [e for e in events(redis_client, call.sid) if e["kind"] == "queue_joined"]
@@ -51,7 +51,7 @@ def test_key_pressed_at_15_01_30_hears_just_closed_and_the_closed_options(servic
     text = call.transcript_text()
     after_key = text.split("CALLER presses 2", 1)[1]
     assert after_key.lstrip().startswith("IVR  (nb-NO): Sentralbordet stengde no nettopp.")
-    assert "Sentralbordet er stengt no. Vi opnar att i morgon kl. 09:00." in after_key
+    assert "Sentralbordet er stengt no. Vi opnar att i morgon klokka ni." in after_key
     assert "ugyldig" not in text
     assert "DIAL" not in text
     started = [e["at"] for e in events(redis_client, call.sid) if e["kind"] == "menu_choice"]
