@@ -63,16 +63,20 @@ def entries(
     *,
     actor: str | None = None,
     action: str | None = None,
+    subject: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 1000,
 ) -> Sequence[Audited]:
-    """Entries newest first, filtered by actor, action and time window [since, until)."""
+    """Entries newest first, filtered by actor, action, subject (a pseudonym) and time window
+    [since, until)."""
     query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
     if actor is not None:
         query = query.where(AuditEntry.actor == actor)
     if action is not None:
         query = query.where(AuditEntry.action == action)
+    if subject is not None:
+        query = query.where(AuditEntry.subject == subject)
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if until is not None:

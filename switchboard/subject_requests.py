@@ -62,6 +62,9 @@ def register_privacy(commands: Subparsers) -> None:
     audit_parser.add_argument("--actor", help="only this actor (e.g. cli:kari, an API token)")
     audit_parser.add_argument("--action", choices=audit.ACTIONS, help="only this action")
     audit_parser.add_argument(
+        "--number", help="only entries about this phone number (matched by its pseudonym)"
+    )
+    audit_parser.add_argument(
         "--since", type=_instant, metavar="DATE", help="from this date or time (local)"
     )
     audit_parser.add_argument(
@@ -215,12 +218,14 @@ def _confirmed(question: str) -> bool:
 
 
 def _audit(args: argparse.Namespace) -> int:
+    subject = _subject(args.number).pseudonym if args.number else None
     engine = _engine()
     try:
         rows = audit.entries(
             engine,
             actor=args.actor,
             action=args.action,
+            subject=subject,
             since=args.since,
             until=args.until,
             limit=args.limit,
@@ -259,15 +264,18 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> tuple[Subject, Engine, str]:
+    actor = args.actor or f"cli:{getpass.getuser()}"
+    return _subject(args.number), _engine(), actor
+
+
+def _subject(number: str) -> Subject:
+    """The number and its pseudonym under the service's caller key; exit 2 if not a number."""
     from switchboard.cli.command import CommandError, load_settings
 
-    settings = load_settings()
     try:
-        subject = Subject.of(args.number, key=settings.caller_key)
+        return Subject.of(number, key=load_settings().caller_key)
     except NotANumber as exc:
         raise CommandError(str(exc), code=2) from None
-    actor = args.actor or f"cli:{getpass.getuser()}"
-    return subject, _engine(), actor
 
 
 def _engine() -> Engine:

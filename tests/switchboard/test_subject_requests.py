@@ -212,6 +212,8 @@ def _cli(db_url: str, tmp_path: Path, *args: str, stdin: str | None = None) -> A
 def test_find_export_erase_and_the_audit_log_from_the_command_line(
     engine, db_url, loaded, tmp_path
 ) -> None:
+    someone_else = _cli(db_url, tmp_path, "find", "+4741111111", "--actor", "ola")
+    assert someone_else.returncode == 0, someone_else.stderr
     found = _cli(db_url, tmp_path, "find", "912 34 567", "--actor", "kari")
     assert found.returncode == 0, found.stderr
     assert "+47 ••• •• 567: rows per table" in found.stdout
@@ -241,7 +243,10 @@ def test_find_export_erase_and_the_audit_log_from_the_command_line(
     after = _cli(db_url, tmp_path, "find", "+4791234567")
     assert after.stdout == "+47 ••• •• 567: nothing found\n"
 
-    log = entries(engine)
+    by_number = _cli(db_url, tmp_path, "audit", "--number", "41111111", "--csv")
+    assert [row["actor"] for row in csv.DictReader(io.StringIO(by_number.stdout))] == ["ola"]
+    assert _cli(db_url, tmp_path, "audit", "--number", "abc").returncode == 2
+    log = entries(engine, subject=SUBJECT.pseudonym)
     assert [e.action for e in log] == [
         "privacy_find",
         "privacy_erase",
