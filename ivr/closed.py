@@ -56,13 +56,16 @@ def speak_all(ctx: Context, node: TwiML, lines: list[Spoken]) -> None:
 def speech_hints(config: Config, language: Language) -> list[str]:
     """The words the recogniser should expect, in the gather's own language: an English
     gather gets the English keywords and the departments' English names, a Norwegian one the
-    Nynorsk and Bokmål keywords (a recogniser set to en-GB gains nothing from "byggjesøknad")."""
+    Nynorsk and Bokmål keywords (a recogniser set to en-GB gains nothing from "byggjesøknad").
+    The referrals' keywords come first: "legevakt" misheard must not become a department."""
     departments = config.departments
     if language == "en":
-        words = [w for d in departments for w in d.keywords.en]
+        words = [w for r in config.referrals for w in r.keywords.en]
+        words += [w for d in departments for w in d.keywords.en]
         words += [d.name.get("en") for d in departments]
     else:
-        words = [w for d in departments for w in (*d.keywords.nn, *d.keywords.nb)]
+        words = [w for r in config.referrals for w in (*r.keywords.nn, *r.keywords.nb)]
+        words += [w for d in departments for w in (*d.keywords.nn, *d.keywords.nb)]
     return list(dict.fromkeys(words))
 
 

@@ -223,3 +223,7 @@ def test_speech_hints_are_in_the_gathers_language(alver: Config):
     assert "byggesak" in norwegian
     assert "byggesøknad" in norwegian
     assert "building" not in norwegian
+    # The referrals' words are expected too, before the departments': legevakt above all.
+    assert norwegian[0] == "legevakt"
+    assert "legevakt" not in norwegian[1:]
+    assert english.index("out-of-hours doctor") < english.index("building")
