@@ -22,13 +22,12 @@ import getpass
 import json
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from switchboard.sealing import KEY_ID, NumberSeal, SealError, new_key, reseal_fields
-from switchboard.spool import CURRENT, REPLAYING_PREFIX
+from switchboard.spool import Spool
 
 if TYPE_CHECKING:
     import redis
@@ -194,20 +193,16 @@ def rekey_stream(connection: redis.Redis, stream: str, seal: NumberSeal) -> Rese
 def rekey_spool(directory: Path, seal: NumberSeal) -> Resealed:
     """Re-seal every spool file in `directory` (see switchboard/spool.py for its format).
 
-    `events.jsonl` is first renamed to a `replaying-` file, as the replayer does, so appenders
-    move on to a new one; `replaying-` files are only ever deleted (by the replayer, under the
-    exclusive lock this takes too), never renamed, so replacing one cannot race a rename."""
+    The current file is first set aside for replay (`Spool.set_aside`, as the replayer does),
+    so appenders move on to a new one; files set aside are only ever deleted (by the replayer,
+    under the exclusive lock this takes too), never renamed, so replacing one cannot race a
+    rename."""
     counts = Resealed()
     if not directory.is_dir():
         return counts
-    current = directory / CURRENT
-    try:
-        if current.stat().st_size:
-            name = f"{REPLAYING_PREFIX}{time.time_ns():020d}-{os.getpid()}.jsonl"
-            os.rename(current, directory / name)
-    except FileNotFoundError:
-        pass  # nothing spooled, or the replayer took it just now
-    for path in sorted(directory.glob(f"{REPLAYING_PREFIX}*.jsonl")):
+    spool = Spool(directory)
+    spool.set_aside()
+    for path in spool.waiting_files():
         _rekey_file(path, seal, counts)
     return counts
 

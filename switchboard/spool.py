@@ -89,9 +89,9 @@ class Spool:
         Files are deleted only after all their events were pushed. If `push` raises, the
         exception propagates and the file stays for the next replay.
         """
-        self._rotate()
+        self.set_aside()
         pushed = 0
-        for path in self._replaying_files():
+        for path in self.waiting_files():
             pushed += self._replay_file(path, push=push, chunk_size=chunk_size)
         return pushed
 
@@ -101,7 +101,7 @@ class Spool:
     def backlog_bytes(self) -> int:
         """Bytes waiting to be replayed, for the spool gauge."""
         total = 0
-        for path in [self.path, *self._replaying_files()]:
+        for path in [self.path, *self.waiting_files()]:
             try:
                 total += path.stat().st_size
             except FileNotFoundError:
@@ -114,7 +114,7 @@ class Spool:
         whenever Redis answers."""
         size = events = 0
         oldest: datetime | None = None
-        for path in [*self._replaying_files(), self.path]:  # oldest file first
+        for path in [*self.waiting_files(), self.path]:  # oldest file first
             try:
                 with path.open("rb") as reader:
                     first = reader.readline()
@@ -137,7 +137,9 @@ class Spool:
         opened = os.fstat(fd)
         return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
 
-    def _rotate(self) -> None:
+    def set_aside(self) -> None:
+        """Rename the current file for replay (a `replaying-` file), so appenders start a new
+        one; nothing when it is empty or missing."""
         target = self.directory / f"{REPLAYING_PREFIX}{time.time_ns():020d}-{os.getpid()}.jsonl"
         try:
             if self.path.stat().st_size == 0:
@@ -146,7 +148,8 @@ class Spool:
         except FileNotFoundError:
             return
 
-    def _replaying_files(self) -> list[Path]:
+    def waiting_files(self) -> list[Path]:
+        """The files set aside for replay, oldest first."""
         if not self.directory.is_dir():
             return []
         # Names carry a zero-padded timestamp, so sorting replays older batches first.

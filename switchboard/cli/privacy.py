@@ -7,12 +7,9 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from switchboard.cli.command import Subparsers
+from switchboard.cli.command import Subparsers, usage
 
 # Each module adds its own subcommands under `privacy` with `register_privacy(subparsers)`.
 MODULES = ("switchboard.keyring", "switchboard.subject_requests")
@@ -25,11 +22,7 @@ def register(subparsers: Subparsers) -> None:
         description=__doc__.splitlines()[0] if __doc__ else None,
     )
     commands = parser.add_subparsers(dest="privacy_command", metavar="COMMAND")
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: usage(parser))
     for module in MODULES:
         importlib.import_module(module).register_privacy(commands)
 
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
