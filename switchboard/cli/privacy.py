@@ -25,4 +25,3 @@ def register(subparsers: Subparsers) -> None:
     parser.set_defaults(handler=lambda _args: usage(parser))
     for module in MODULES:
         importlib.import_module(module).register_privacy(commands)
-
