@@ -76,11 +76,15 @@ def development_tokens() -> list[ApiToken]:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts for."""
+    """Who a request acts for: an API token's holder, or a person signed in (a local account or
+    OpenID Connect). `name` is what the audit log records; `agent_id` links an agent to the
+    agent roster, which the console controls calls through."""
 
     name: str
     role: Role
     department: str | None = None
+    agent_id: str | None = None
+    display_name: str = ""
 
 
 def presented_token(authorization: str) -> str:

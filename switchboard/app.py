@@ -47,6 +47,8 @@ from switchboard.redis_client import web_redis
 from switchboard.routes import callbacks, calls, health, returns, stats, voice
 from switchboard.routes.docs import mount_docs
 from switchboard.settings import Settings, get_settings
+from switchboard.sign_in_limits import Limits, SignInLimits
+from switchboard.staff_sessions import SessionStore
 from switchboard.twilio_rest import close_twilio_client, twilio_client
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,19 @@ def create_app(
         engine=make_engine(settings.sqlalchemy_url),
         fallback_xml=fallback_twiml(config),
         twilio=rest,
+        sessions=SessionStore(
+            client,
+            idle_seconds=settings.session_idle_minutes * 60,
+            max_seconds=settings.session_max_hours * 3600,
+        ),
+        sign_in_limits=SignInLimits(
+            client,
+            Limits(
+                per_account=settings.sign_in_failures_per_account,
+                per_address=settings.sign_in_failures_per_address,
+                window_seconds=settings.sign_in_window_minutes * 60,
+            ),
+        ),
         simulated_clock=simulated_clock,
         api_tokens=tuple(settings.accepted_api_tokens),
     )

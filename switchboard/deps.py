@@ -8,16 +8,18 @@
   is missing or wrong), then turns the request into the flow's `Turn`: the form plus our query
   parameters, the language and step from the URL, the caller's pseudonym, the clock, and the
   live state.
-- `PrincipalDep`, `allow(...)` and `AgentDep`: who holds the request's API token, and the
-  roles a route lets through.
+- `PrincipalDep`, `allow(...)` and `AgentDep`: who asks, by API token or staff session (with
+  its CSRF token on every change), and the roles a route lets through; `allow_page(...)` is
+  the same for the staff pages, which send a visitor without a session to sign in.
 - `api_error` and `ApiErrorBody`: every refusal of the API, `{"detail": {"error": <code>,
   "message": <text>}}` (switchboard/errors.py turns FastAPI's and Starlette's into the same).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -35,11 +37,14 @@ from twilio.rest import Client as TwilioClient
 from ivr.call import Context, Turn
 from ivr.config import LANGUAGES, Language
 from switchboard.access import ApiToken, Principal, Role, authenticate, presented_token
+from switchboard.accounts import still_signed_in
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.settings import Settings
+from switchboard.sign_in_limits import SignInLimits
 from switchboard.signature import is_signed, public_request_url
+from switchboard.staff_sessions import SessionStore, StaffSession, cookie_name
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +86,8 @@ class Services:
     engine: Engine
     fallback_xml: str
     twilio: TwilioClient  # the REST API, for agent transfers (switchboard/twilio_rest.py)
+    sessions: SessionStore  # staff sessions (switchboard/staff_sessions.py)
+    sign_in_limits: SignInLimits
     simulated_clock: bool = False
     api_tokens: tuple[ApiToken, ...] = ()
 
@@ -201,13 +208,16 @@ def twilio_turn(
 TwilioTurn = Annotated[Turn, Depends(twilio_turn)]
 
 
-# --- who asks: API tokens and roles (switchboard/access.py) ----------------------------------
+# --- who asks: a staff session or an API token, and roles ----------------------------------
 
 # Declared for the OpenAPI document (and so for clients and schemathesis); `principal` reads
 # the header itself, so that HTTP Basic (the docs page in a browser) works too.
 bearer = HTTPBearer(
     auto_error=False, description="An API token (`switchboard token new`), sent as Bearer."
 )
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
 
 
 def _token_holder(request: Request, services: Services) -> Principal | None:
@@ -216,18 +226,72 @@ def _token_holder(request: Request, services: Services) -> Principal | None:
     return authenticate(token, services.api_tokens)
 
 
-def principal(
+def session_cookie(request: Request, services: Services) -> str:
+    return request.cookies.get(cookie_name(services.settings.env == "production"), "")
+
+
+def staff_session(request: Request, services: Services) -> StaffSession | None:
+    """The live staff session the request's cookie names, if any. A password session ends when
+    its account is disabled or gets a new password. 503 while Redis cannot be reached."""
+    cookie = session_cookie(request, services)
+    if not cookie:
+        return None
+    try:
+        session = services.sessions.find(cookie)
+        if session is not None and session.method == "password":
+            if not still_signed_in(services.engine, session.principal.name, session.started):
+                services.sessions.end(cookie)
+                session = None
+    except redis.RedisError:
+        raise api_error(
+            503, "sessions_unavailable", "signed-in pages are unavailable: Redis does not answer"
+        ) from None
+    request.state.staff_session = session
+    return session
+
+
+async def _presented_csrf(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type in (FORM_MEDIA_TYPE, "multipart/form-data"):
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def find_principal(request: Request, services: Services) -> Principal | None:
+    """Who the request acts for: an API token's holder (Authorization header), else the person
+    whose session the cookie names. A request that changes something (any method but GET, HEAD
+    and OPTIONS) on a session must present the session's CSRF token, as the X-CSRF-Token header
+    or the csrf_token form field; a token-bearing request needs none (no browser sends a
+    token by itself)."""
+    holder = _token_holder(request, services)
+    if holder is not None:
+        return holder
+    session = staff_session(request, services)
+    if session is None:
+        return None
+    if request.method not in SAFE_METHODS:
+        presented = await _presented_csrf(request)
+        if not hmac.compare_digest(presented.encode(), session.csrf.encode()):
+            raise api_error(403, "csrf", "the form is out of date or forged: reload the page")
+    return session.principal
+
+
+async def principal(
     request: Request,
     services: ServicesDep,
     _declared: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
-    """The staff member or tool behind an API request; 401 without a valid token."""
-    found = _token_holder(request, services)
+    """The staff member or tool behind an API request; 401 without a valid token or session."""
+    found = await find_principal(request, services)
     if found is None:
         raise api_error(
             401,
             "unauthenticated",
-            "an API token is needed: Authorization: Bearer <token>",
+            "sign in, or send an API token: Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return found
@@ -236,20 +300,47 @@ def principal(
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
+def refuse_role(who: Principal, roles: tuple[Role, ...]) -> None:
+    if who.role not in roles:
+        raise api_error(
+            403, "forbidden", f"this needs the role {' or '.join(roles)}, not {who.role}"
+        )
+
+
 def allow(*roles: Role) -> Callable[[Principal], Principal]:
     """A dependency that lets only these roles through (403 for the others)."""
 
     def check(who: PrincipalDep) -> Principal:
-        if who.role not in roles:
-            raise api_error(
-                403, "forbidden", f"this needs the role {' or '.join(roles)}, not {who.role}"
-            )
+        refuse_role(who, roles)
         return who
 
     return check
 
 
 AgentDep = Annotated[Principal, Depends(allow("agent"))]
+
+
+class SignInRequired(Exception):
+    """A page was asked for without a session: errors.py sends the browser to sign in."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def allow_page(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """For the staff pages: like `allow`, but a request without a session (or token) is sent
+    to the sign-in page, and comes back to where it was after."""
+
+    async def check(request: Request, services: ServicesDep) -> Principal:
+        found = await find_principal(request, services)
+        if found is None:
+            path = request.url.path
+            raise SignInRequired(path + (f"?{request.url.query}" if request.url.query else ""))
+        refuse_role(found, roles)
+        return found
+
+    return check
 
 
 def docs_reader(request: Request, services: ServicesDep) -> None:

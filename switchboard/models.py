@@ -35,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from ivr.vocabulary import CALL_OUTCOMES, INITIATORS, RETURN_KINDS, RETURN_REASONS
+from switchboard.access import ROLES
 
 # Explicit constraint names, so that migrations can drop or alter them on both dialects.
 NAMING_CONVENTION = {
@@ -159,6 +160,39 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonData, default=dict)
 
 
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+class StaffAccount(Base):
+    """A local staff account (`switchboard user ...`; switchboard/accounts.py). Staff who sign in
+    through OpenID Connect need none: their role comes from their claims at each sign-in."""
+
+    __tablename__ = "staff_accounts"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", ROLES), name="role"),
+        CheckConstraint(
+            "(role = 'department_lead') = (department IS NOT NULL)", name="lead_department"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(64))
+    # The agent roster's id (the municipality file's switchboard.agents.roster): the agent's
+    # phone number or Twilio Client identity, which the console needs for call control.
+    agent_id: Mapped[str | None] = mapped_column(String(64))
+    # argon2id, PHC string; NULL: the account cannot sign in with a password.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 # -- call records: projected from call_events by workers/projection.py ----------------------
 #
 # Every row below is a pure function of call events, rebuilt whenever a call gets a new event
@@ -171,11 +205,6 @@ class AuditEntry(Base):
 # by them in SQL.
 
 CALL_STATES = ("active", "ended", "unresolved")
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    listed = ", ".join(f"'{value}'" for value in values)
-    return f"{column} IN ({listed})"
 
 
 class LocalBuckets:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from switchboard.access import DEVELOPMENT_DIGESTS, ApiToken, development_tokens
+from switchboard.access import DEVELOPMENT_DIGESTS, ApiToken, Role, development_tokens
 from switchboard.sealing import NumberSeal, development_keys, parse_keys
 
 DEV_SECRET = "development-only-not-secret"  # noqa: S105 - the documented development default
@@ -51,6 +51,25 @@ class Settings(BaseSettings):
     stream: str = "switchboard:events"
     # JSON: [{"name": ..., "role": ..., "department": ..., "sha256": ...}] (`switchboard token new`)
     api_tokens: list[ApiToken] = Field(default_factory=list)
+    # Staff sign-in (docs/sign-in.md): server-side sessions in Redis, limits on failed sign-ins.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    sign_in_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_failures_per_address: int = Field(default=20, ge=1)
+    sign_in_window_minutes: int = Field(default=15, ge=1)
+    # OpenID Connect (switchboard/oidc.py); empty issuer: local accounts only.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scopes: str = "openid profile email"
+    # Which claim holds the role (a string or a list), and which claim value gives which role:
+    # JSON such as {"switchboard-agent": "agent", "switchboard-manager": "manager"}. The first
+    # role in ROLES order that any value maps to wins; a person none maps to is refused.
+    oidc_role_claim: str = "roles"
+    oidc_role_map: dict[str, Role] = Field(default_factory=dict)
+    oidc_department_claim: str = "department"  # for a department lead
+    oidc_agent_claim: str = "switchboard_agent"  # an agent's roster id
+    oidc_name_claim: str = "preferred_username"  # the name the audit log records
 
     @field_validator("public_url")
     @classmethod

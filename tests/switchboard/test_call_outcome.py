@@ -184,7 +184,7 @@ def test_calls_recorded_at_0003_get_their_outcome_from_the_migration(
     calls = calls_of_every_outcome()
     record_as_at_0003(at_0003, projector, events_of(calls))
 
-    migrate(empty_db_url)
+    migrate(empty_db_url, "0004_call_outcome")
     assert current_revision(empty_db_url) == "0004_call_outcome"
     with at_0003.connect() as connection:
         assert stored_outcomes(connection) == {c.sid: outcome for outcome, c in calls.items()}

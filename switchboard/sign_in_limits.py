@@ -1,0 +1,63 @@
+"""Limits on failed sign-ins, per account and per address, counted in Redis.
+
+Each failed password counts against the user name tried and against the client's address, in
+a window that starts at the first failure. While either count is at its limit, sign-in with
+that name, or from that address, is refused before any password is checked, until the window
+passes. A successful sign-in clears the account's count (not the address's: one right password
+must not reset an address that is guessing at many accounts).
+
+Only sign-in is limited. The Twilio webhooks never are: a caller must never be refused because
+of traffic, and Twilio's requests come from a few shared addresses.
+
+The keys hold the SHA-256 of the name and the address, not the values themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import redis
+
+KEY_PREFIX = "switchboard:sign-in-failures:"
+
+
+def _key(kind: str, value: str) -> str:
+    return KEY_PREFIX + kind + ":" + hashlib.sha256(value.lower().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_account: int = 5
+    per_address: int = 20
+    window_seconds: int = 15 * 60
+
+
+class SignInLimits:
+    def __init__(self, client: redis.Redis, limits: Limits) -> None:
+        self._redis = client
+        self.limits = limits
+
+    def retry_after(self, username: str, address: str) -> int:
+        """Seconds until sign-in as `username` from `address` is allowed again; 0: allowed."""
+        pipe = self._redis.pipeline(transaction=False)
+        for key in (_key("account", username), _key("address", address)):
+            pipe.get(key)
+            pipe.ttl(key)
+        account, account_ttl, address_count, address_ttl = pipe.execute()
+        waits = [0]
+        if account is not None and int(account) >= self.limits.per_account:
+            waits.append(max(1, int(account_ttl)))
+        if address_count is not None and int(address_count) >= self.limits.per_address:
+            waits.append(max(1, int(address_ttl)))
+        return max(waits)
+
+    def failed(self, username: str, address: str) -> None:
+        pipe = self._redis.pipeline(transaction=True)
+        for key in (_key("account", username), _key("address", address)):
+            pipe.incr(key)
+            pipe.expire(key, self.limits.window_seconds, nx=True)
+        pipe.execute()
+
+    def succeeded(self, username: str) -> None:
+        self._redis.delete(_key("account", username))
