@@ -27,6 +27,17 @@ ACTIONS = (
     "privacy_erase",
     "number_read",
     "key_rotation",
+    # staff sign-in (switchboard/routes/staff.py, switchboard/oidc.py)
+    "sign_in",
+    "sign_in_failed",
+    "sign_out",
+    # call handling by staff
+    "transfer",
+    "return_tagged",
+    "callback_marked",
+    # changes to what callers hear
+    "announcement_changed",
+    "closed_switch_changed",
 )
 
 

@@ -237,7 +237,7 @@ def staff_session(request: Request, services: Services) -> StaffSession | None:
     if not cookie:
         return None
     try:
-        session = services.sessions.find(cookie)
+        session = services.sessions.find(cookie, at=services.now(request))
         if session is not None and session.method == "password":
             if not still_signed_in(services.engine, session.principal.name, session.started):
                 services.sessions.end(cookie)

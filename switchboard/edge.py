@@ -2,12 +2,12 @@
 
 An ASGI middleware, outermost in the app (`EdgedApp`):
 
-- **A body limit.** Requests to the Twilio routes and the API may carry at most 64 KiB. A
-  `Content-Length` over the limit is refused with 413 before a byte is read; a body that
-  streams in without one (chunked) is counted as it arrives and refused the moment it passes
-  the limit. What is within the limit is handed on to the app as one message, so no route ever
-  parses more than 64 KiB, and nothing is spooled to disk. Twilio's own requests are a few
-  kilobytes.
+- **A body limit.** Requests to the Twilio routes, the API and the staff pages may carry at
+  most 64 KiB. A `Content-Length` over the limit is refused with 413 before a byte is read;
+  a body that streams in without one (chunked) is counted as it arrives and refused the moment
+  it passes the limit. What is within the limit is handed on to the app as one message, so no
+  route ever parses more than 64 KiB, and nothing is spooled to disk. Twilio's own requests
+  are a few kilobytes.
 - **The fallback URL is never read.** `/twilio/fallback` answers every request with static
   TwiML; its body is left unread, whatever its size.
 - **Security headers on every response:** `X-Content-Type-Options: nosniff`, a
@@ -26,7 +26,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 BODY_LIMIT = 64 * 1024
-LIMITED_PREFIXES = ("/twilio/", "/api/")
+LIMITED_PREFIXES = ("/twilio/", "/api/", "/agent/", "/reports/")
 UNREAD_PATHS = frozenset({"/twilio/fallback"})
 
 # HTML may load what the service itself serves (the API docs' scripts and styles); the docs'

@@ -11,13 +11,14 @@ handlers that give FastAPI's and Starlette's refusals the same shape, and the re
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from switchboard.deps import ApiErrorBody
+from switchboard.deps import ApiErrorBody, SignInRequired
 
 
 def error_response(description: str) -> dict[str, Any]:
@@ -78,6 +79,13 @@ async def _http(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+async def _sign_in(_request: Request, exc: Exception) -> RedirectResponse:
+    """A staff page asked for without a session: to the sign-in page, and back after."""
+    assert isinstance(exc, SignInRequired)
+    return RedirectResponse("/agent/login?" + urlencode({"next": exc.next_path}), status_code=303)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(SignInRequired, _sign_in)

@@ -17,7 +17,12 @@ from sqlalchemy import Engine
 
 from switchboard.db import make_engine, migrate
 
-pytest_plugins = ["tests.fixtures.redis", "tests.fixtures.postgres", "tests.fixtures.serve"]
+pytest_plugins = [
+    "tests.fixtures.redis",
+    "tests.fixtures.postgres",
+    "tests.fixtures.serve",
+    "tests.fixtures.browser",
+]
 
 DIALECTS = ["sqlite", "postgresql"]
 
