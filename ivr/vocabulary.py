@@ -41,6 +41,11 @@ ReturnReason = Literal[
     "wrong_department", "no_answer", "department_closed", "wanted_switchboard", "other"
 ]
 RETURN_REASONS: tuple[ReturnReason, ...] = get_args(ReturnReason)
+# With `other`, the agent may add a short note in words. It is free text: it must say why, never
+# who (no names, numbers or case details), and it is capped at this many characters.
+RETURN_NOTE_MAX_CHARS = 200
+# A return no agent has tagged yet: the exporter's `reason` label for it (the API's key is null).
+UNTAGGED = "untagged"
 
 # -- calls ---------------------------------------------------------------------------------
 

@@ -34,7 +34,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from ivr.vocabulary import CALL_OUTCOMES, INITIATORS, RETURN_KINDS, RETURN_REASONS
+from ivr.vocabulary import (
+    CALL_OUTCOMES,
+    INITIATORS,
+    RETURN_KINDS,
+    RETURN_NOTE_MAX_CHARS,
+    RETURN_REASONS,
+)
 from switchboard.access import ROLES
 
 # Explicit constraint names, so that migrations can drop or alter them on both dialects.
@@ -327,6 +333,8 @@ class ReturnRecord(LocalBuckets, Base):
     cause: Mapped[str | None] = mapped_column(String(16))
     # What the agent tagged when taking the returned caller; never touched by the projection.
     reason: Mapped[str | None] = mapped_column(String(32))
+    # With reason `other` only: the agent's few words why. Never personal data (see the API).
+    note: Mapped[str | None] = mapped_column(String(RETURN_NOTE_MAX_CHARS))
     tagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_step: Mapped[str | None] = mapped_column(String(8))
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

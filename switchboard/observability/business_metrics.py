@@ -107,6 +107,17 @@ BUSINESS: dict[str, MetricSpec] = {
             "kind",
             "initiator",
         ),
+        # A gauge: a return moves from untagged to a reason when an agent tags it, and from one
+        # reason to another when tagged again, so a count by reason can shrink.
+        _spec(
+            "switchboard_returns_by_reason",
+            "gauge",
+            "Returned transfers by the transfer's department and the reason an agent tagged "
+            "(wrong_department, no_answer, department_closed, wanted_switchboard, other; "
+            "untagged: none yet), over all records, as /api/stats?group_by=reason counts them.",
+            "department",
+            "reason",
+        ),
         _spec("switchboard_callbacks_requested", "counter", "Callbacks callers asked for."),
         _spec(
             "switchboard_callbacks_completed",

@@ -1,7 +1,9 @@
 """Returned transfers as agents see them, and the reason an agent tags when taking one.
 
 `cause` is what the dial reported; `reason` is the agent's judgement (docs/glossary.md). The
-projection never touches `reason`, so a tag survives late events.
+projection never touches `reason`, so a tag survives late events. With the reason `other` the
+agent may add a `note`: a few words why, at most 200 characters, and never personal data (no
+names, phone numbers or case details; it is free text, so the API can only ask for that).
 """
 
 from __future__ import annotations
@@ -10,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Select, select
 
-from ivr.vocabulary import Initiator, ReturnKind, ReturnReason
+from ivr.vocabulary import RETURN_NOTE_MAX_CHARS, Initiator, ReturnKind, ReturnReason
 from switchboard.access import Principal
 from switchboard.deps import SessionDep, allow, api_error
 from switchboard.errors import COMMON_ERRORS, error_response
@@ -43,14 +45,30 @@ class ReturnPublic(BaseModel):
     kind: ReturnKind
     cause: str | None = Field(description="what the dial reported, for a bounce")
     reason: Reason | None = Field(description="the agent's tag, null until tagged")
+    note: str | None = Field(description="the agent's few words, with reason `other` only")
     detected_at: datetime
     tagged_at: datetime | None
 
 
 class ReasonUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     reason: Reason
+    note: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=RETURN_NOTE_MAX_CHARS,
+        description=(
+            "Only with reason `other`: a few words why the caller came back. Free text that "
+            "managers read: never personal data (no names, phone numbers or case details)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _note_only_with_other(self) -> ReasonUpdate:
+        if self.note is not None and self.reason != "other":
+            raise ValueError("a note goes with the reason `other` only")
+        return self
 
 
 def _public(row: ReturnRecord) -> ReturnPublic:
@@ -82,13 +100,14 @@ def list_returns(
 def tag_return(
     transfer_id: str, update: ReasonUpdate, session: SessionDep, who: ReviewerDep
 ) -> ReturnPublic:
-    """Tag why the caller came back; tagging again replaces the reason."""
+    """Tag why the caller came back; tagging again replaces the reason and the note."""
     query = _visible(select(ReturnRecord).where(ReturnRecord.transfer_id == transfer_id), who)
     with session.begin():
         row = session.scalars(query).one_or_none()
         if row is None:
             raise api_error(404, "unknown_return", f"no return for transfer {transfer_id}")
         row.reason = update.reason
+        row.note = update.note
         row.tagged_at = datetime.now(UTC)
         session.flush()
         return _public(row)

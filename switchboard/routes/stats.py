@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, create_model
 
-from ivr.vocabulary import SERVICE_LEVEL_SECONDS, Initiator
+from ivr.vocabulary import SERVICE_LEVEL_SECONDS, UNTAGGED, Initiator
 from switchboard.access import Principal
 from switchboard.deps import ServicesDep, allow, api_error
 from switchboard.errors import COMMON_ERRORS
@@ -35,7 +35,7 @@ from switchboard.stats.figures import (
     TransferFigures,
     figure_fields,
 )
-from switchboard.stats.glossary import TERMS, glossary_html
+from switchboard.stats.glossary import REASON_LABELS, TERMS, glossary_html
 
 router = APIRouter(tags=["stats"])
 
@@ -72,7 +72,13 @@ def _section_model(name: str, figures: type[Any], description: str) -> Any:
     out = _figures_model(figures)
     group = create_model(
         f"{name}Group",
-        key=(Key, Field(description="department id, initiator, kind, hour, weekday or date")),
+        key=(
+            Key | None,
+            Field(
+                description="department id, initiator, kind, reason, hour, weekday or date; "
+                "null for the returns not tagged with a reason yet"
+            ),
+        ),
         label=(str, Field(description="the key in words, in Nynorsk")),
         figures=(out, ...),
     )
@@ -94,7 +100,8 @@ SECTIONS: dict[str, tuple[type[Any], str]] = {
     "transfers": (
         TransferFigures,
         "Transfers by their start, and whether they returned. Groupings: department, "
-        "initiator, kind (of return), hour, weekday, day.",
+        "initiator, kind (of return), reason (the agent's tag; key null: not tagged yet), "
+        "hour, weekday, day.",
     ),
     "after_hours": (
         AfterHoursFigures,
@@ -255,7 +262,9 @@ def _metrics(figures: Any) -> dict[str, dict[str, Any]]:
     }
 
 
-def _label(group_by: Grouping | None, key: Key, departments: dict[str, str]) -> str:
+def _label(group_by: Grouping | None, key: Key | None, departments: dict[str, str]) -> str:
+    if group_by == "reason":
+        return REASON_LABELS.get(UNTAGGED if key is None else str(key), str(key))
     if group_by == "department":
         return departments.get(str(key), str(key))
     if group_by == "weekday" and isinstance(key, int) and 0 <= key < len(WEEKDAYS):

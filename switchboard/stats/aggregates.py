@@ -3,9 +3,10 @@
 Every function takes a connection and a window `[start, end)` of aware instants, aggregates
 in the database (GROUP BY over indexed columns; rows are never looped over in Python) and
 returns typed figures: a `Section` with the window's total and, when the section can be
-grouped that way, one `Group` per key. Groupings: `department`, `initiator` and `kind` (the
-return kind) for transfers; `hour`, `weekday` (Monday = 0) and `day` in local time for every
-section. What each number means is in `switchboard.stats.glossary`; each figure's `term` names it.
+grouped that way, one `Group` per key. Groupings: `department`, `initiator`, `kind` (the
+return kind) and `reason` (the agent's tag; key None: not tagged yet) for transfers; `hour`,
+`weekday` (Monday = 0) and `day` in local time for every section. What each number means is
+in `switchboard.stats.glossary`; each figure's `term` names it.
 
 Each row counts in the window of its defining instant: a call and its callbacks and SMS by
 the call's start, a queue visit by its join, a transfer (and whether it returned) by its start.
@@ -23,6 +24,7 @@ from ivr.vocabulary import (
     AFTER_HOURS_RESULTS,
     ENDED_CALL_OUTCOMES,
     RETURN_KINDS,
+    RETURN_REASONS,
     SERVICE_LEVEL_SECONDS,
     SHORT_ABANDON_SECONDS,
     TRANSFER_OUTCOMES,
@@ -196,7 +198,7 @@ def transfer_stats(
         )
 
     keys = _keys(t, own={"department": t.department, "initiator": t.initiator})
-    if group_by != "kind":
+    if group_by not in ("kind", "reason"):
         return _section(
             connection,
             make=make,
@@ -206,21 +208,25 @@ def transfer_stats(
             group_by=group_by,
             joined=joined,
         )
-    # By return kind: each row is the transfers that returned that way, out of all transfers,
-    # so that the kinds' rates add up to the total return rate.
+    # By return kind or reason: each row is the transfers that returned that way, out of all
+    # transfers, so that the rows' rates add up to the total return rate.
     total = _section(
         connection, make=make, columns=columns, where=where, keys=keys, group_by=None, joined=joined
     ).total
-    by_kind = _section(
+    returned = _section(
         connection,
         make=lambda values, _key: make(values | {"transfers": total.transfers}, _key),
         columns=columns,
-        where=and_(where, r.kind.is_not(None)),
-        keys={"kind": r.kind},
-        group_by="kind",
+        where=and_(where, r.transfer_id.is_not(None)),
+        keys={"kind": r.kind, "reason": r.reason},
+        group_by=group_by,
         joined=joined,
     )
-    return Section("kind", total, by_kind.groups)
+    groups = returned.groups
+    if group_by == "reason":  # the vocabulary's order, untagged last, on either database
+        order: list[Key | None] = [*RETURN_REASONS, None]
+        groups = sorted(groups, key=lambda group: order.index(group.key))
+    return Section(group_by, total, groups)
 
 
 def after_hours_stats(
@@ -319,7 +325,9 @@ def _keys(model: Any, *, own: dict[str, Any] | None = None) -> dict[str, Any]:
     return keys | (own or {})
 
 
-def _key(value: Any) -> Key:
+def _key(value: Any) -> Key | None:
+    if value is None:
+        return None
     if isinstance(value, date):
         return value.isoformat()
     return value if isinstance(value, int) else str(value)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar, get_args
 
-Grouping = Literal["department", "initiator", "kind", "hour", "weekday", "day"]
+Grouping = Literal["department", "initiator", "kind", "reason", "hour", "weekday", "day"]
 GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
 Key = str | int
 F = TypeVar("F")
@@ -105,7 +105,7 @@ class SmsFigures:
 
 @dataclass(frozen=True)
 class Group(Generic[F]):
-    key: Key
+    key: Key | None  # None only for returns no agent has tagged yet (grouped by reason)
     figures: F
 
 

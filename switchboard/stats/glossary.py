@@ -233,8 +233,13 @@ TERMS: tuple[Term, ...] = (
     Term(
         "reason",
         "Grunn (reason)",
-        "Det medarbeidaren merkte då den returnerte innringaren kom attende: feil avdeling, "
-        "ikkje svar, avdelinga stengd, ville til sentralbordet, eller anna.",
+        "Det medarbeidaren merkte då den returnerte innringaren kom attende: feil avdeling "
+        "(wrong_department), ikkje svar (no_answer), avdelinga stengd (department_closed), "
+        "ville til sentralbordet (wanted_switchboard), eller anna (other), med ein kort merknad "
+        "om medarbeidaren vil. Merknaden seier kvifor, aldri kven: ingen namn, telefonnummer "
+        "eller saksopplysningar. Returar som ingen har merkt enno, er «Ikkje merkt» (untagged). "
+        "Ein retur kan merkjast om att; då gjeld den nye grunnen. Gruppert på grunn er nemnaren "
+        "alle overføringane, så grunnane summerer seg til heile returdelen.",
     ),
     Term(
         "callback",
@@ -262,6 +267,17 @@ TERMS: tuple[Term, ...] = (
 )
 
 TERM_BY_ANCHOR = {term.anchor: term for term in TERMS}
+
+# The return reasons (ivr/vocabulary.py RETURN_REASONS) in words, as /api/stats labels its
+# groups and the dashboard names its bars; `untagged` is a return no agent has tagged yet.
+REASON_LABELS: dict[str, str] = {
+    "wrong_department": "Feil avdeling",
+    "no_answer": "Ikkje svar",
+    "department_closed": "Avdelinga stengd",
+    "wanted_switchboard": "Ville til sentralbordet",
+    "other": "Anna",
+    "untagged": "Ikkje merkt",
+}
 
 _INTRO = (
     "Kva tala i statistikken tyder. Tidspunkt er lagra i UTC og gruppert i norsk tid "

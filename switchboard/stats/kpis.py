@@ -7,7 +7,8 @@ number in Prometheus and the same number in the statistics API cannot disagree. 
 statistics do not group the way a metric needs (calls by outcome, waits as a histogram, the
 longest wait now, weekday x hour) is a plain aggregate query here, on the same tables. A call's
 outcome is the projection's column `calls.outcome` (workers/projection.py), which `/api/stats`
-counts too; its values are `ivr.vocabulary.CALL_OUTCOMES`.
+counts too; its values are `ivr.vocabulary.CALL_OUTCOMES`. Returns by department and reason
+are such a query too: `/api/stats` groups by one of the two at a time.
 
 `read_totals` gives the counters for the records of a window; windows add up, so the exporter
 sums old records once in a while and recent ones at every scrape. Over all windows the totals
@@ -31,9 +32,11 @@ from ivr.vocabulary import (
     ENDED_CALL_OUTCOMES,
     INITIATORS,
     RETURN_KINDS,
+    RETURN_REASONS,
     TRANSFER_OUTCOMES,
+    UNTAGGED,
 )
-from switchboard.models import Callback, CallRecord, QueueVisit
+from switchboard.models import Callback, CallRecord, QueueVisit, ReturnRecord, TransferRecord
 from switchboard.stats.aggregates import (
     after_hours_stats,
     call_stats,
@@ -172,6 +175,23 @@ def oldest_waiting(connection: Connection, *, now: datetime, within: timedelta) 
     return waits
 
 
+def returns_by_reason(connection: Connection) -> dict[tuple[str, str], int]:
+    """Returned transfers over all records by the transfer's department and the agent's tag
+    (`untagged`: none yet), counted as `/api/stats?group_by=reason` counts them: by the
+    transfer's department, on the transfers joined to their returns."""
+    t, r = TransferRecord, ReturnRecord
+    query = (
+        select(t.department, r.reason, func.count())
+        .select_from(r)
+        .join(t, t.transfer_id == r.transfer_id)
+        .group_by(t.department, r.reason)
+    )
+    return {
+        (str(department), UNTAGGED if reason is None else str(reason)): int(n)
+        for department, reason, n in connection.execute(query)
+    }
+
+
 def calls_by_weekday_hour(connection: Connection, *, since_day: Any) -> dict[tuple[str, str], int]:
     """Calls by local weekday and hour since a local day (the records carry local buckets)."""
     c = CallRecord
@@ -224,6 +244,8 @@ def _zeros(numbers: Numbers, *, departments: Sequence[str], wait_bounds: Sequenc
                 numbers.put(
                     "switchboard_returns", 0, department=department, kind=kind, initiator=initiator
                 )
+        for reason in (*RETURN_REASONS, UNTAGGED):
+            numbers.put("switchboard_returns_by_reason", 0, department=department, reason=reason)
     for weekday in WEEKDAYS:
         for hour in range(24):
             numbers.put("switchboard_week_calls_by_hour", 0, weekday=weekday, hour=f"{hour:02d}")
@@ -313,6 +335,8 @@ def read_current(
                 "switchboard_today_transfers", group.figures.transfers, department=department
             )
             numbers.add("switchboard_today_returns", group.figures.returned, department=department)
+    for (department, reason), n in returns_by_reason(connection).items():
+        numbers.put("switchboard_returns_by_reason", n, department=department, reason=reason)
     for queue, waited in oldest_waiting(connection, now=now, within=timedelta(hours=6)).items():
         numbers.put("switchboard_queue_oldest_wait_seconds", waited, queue=queue)
     pending = select(func.count()).select_from(Callback).where(Callback.status == "pending")

@@ -88,7 +88,7 @@ def test_service_level_threshold_and_hour_groups(engine: Engine) -> None:
         hours = queue_stats(connection, start=WEEK[0], end=WEEK[1], group_by="hour")
     assert strict.service_level == pytest.approx(1 / 5)
     by_hour = {g.key: g.figures for g in hours.groups}
-    assert sorted(by_hour) == [8, 10, 11]
+    assert set(by_hour) == {8, 10, 11}
     assert by_hour[10].offered == 5
     assert by_hour[10].service_level == pytest.approx(2 / 4)
     assert (by_hour[11].offered, by_hour[11].service_level) == (4, 0.0)  # only the closing counts
