@@ -11,8 +11,10 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
+from ivr.vocabulary import RETURN_REASONS, UNTAGGED
 from switchboard.observability.business_metrics import BUSINESS
 from switchboard.observability.web_metrics import WebMetrics
+from switchboard.stats.glossary import REASON_LABELS
 from tests.dashboards.boards import (
     GRAFANA,
     ROOT,
@@ -166,3 +168,25 @@ def test_template_variables_offer_all_as_a_regex(name):
         assert variable["includeAll"] is True
         assert variable["allValue"] == ".*"
         assert variable["query"]["query"].startswith("label_values(")
+
+
+def test_the_reason_panel_names_every_reason_as_the_statistics_do():
+    (panel,) = [
+        panel
+        for board in dashboards().values()
+        if board["title"] == "Retur frå avdelingar"
+        for panel in board["panels"]
+        if panel["title"] == "Kvifor innringarane kom attende"
+    ]
+    names = {
+        override["matcher"]["options"]: prop["value"]
+        for override in panel["fieldConfig"]["overrides"]
+        for prop in override["properties"]
+        if prop["id"] == "displayName"
+    }
+    assert set(names) == {*RETURN_REASONS, UNTAGGED}
+    for reason in RETURN_REASONS:
+        assert names[reason] == REASON_LABELS[reason]
+    assert names[UNTAGGED] == f"{REASON_LABELS[UNTAGGED]} no"  # the backlog now, not the range
+    # Every bar is by reason, so the overrides above name each one.
+    assert all("sum by (reason)" in target["expr"] for target in panel["targets"])

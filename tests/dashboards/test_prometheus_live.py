@@ -40,6 +40,12 @@ TRUTH = {
     "transfers": {"byggesak": ROUNDS, "barnehage_skule": ROUNDS},
     "returns": {"barnehage_skule": ROUNDS},  # none from byggesak: it answers
 }
+# What the agents tag the three returns with, oldest first; the last one stays untagged.
+TAGS = [{"reason": "no_answer"}, {"reason": "other", "note": "Ville snakke med rektor"}]
+REASONS = {"no_answer": 1, "other": 1, "untagged": ROUNDS - len(TAGS)}
+REASON_PANEL = "Kvifor innringarane kom attende"
+# The stack runs in development without tokens configured: the development manager token.
+MANAGER = {"Authorization": "Bearer dev-manager-token"}
 
 
 @pytest.fixture
@@ -110,9 +116,7 @@ def statistics(stack: Stack) -> dict[str, object]:
             "group_by": "department",
         }
     )
-    # The stack runs in development without tokens configured: the development manager token.
-    manager = {"Authorization": "Bearer dev-manager-token"}
-    answer = json.loads(fetch(f"{stack.web}/api/stats?{query}", headers=manager))
+    answer = json.loads(fetch(f"{stack.web}/api/stats?{query}", headers=MANAGER))
 
     def value(figures: dict[str, dict[str, int]], name: str) -> int:
         return int(figures[name]["value"])
@@ -142,6 +146,45 @@ def from_prometheus(stack: Stack) -> dict[str, object]:
         "transfers": by_department("sum by (department) (switchboard_transfers_total)"),
         "returns": by_department("sum by (department) (switchboard_returns_total)"),
     }
+
+
+def tag_returns(stack: Stack) -> None:
+    """The agents tag the returns through the API, oldest first, as in TAGS."""
+    with httpx.Client(base_url=stack.web, headers=MANAGER, timeout=15) as client:
+        returns = client.get("/api/returns", params={"untagged": True}).json()
+        oldest = sorted(returns, key=lambda row: row["detected_at"])
+        assert len(oldest) == ROUNDS
+        for row, body in zip(oldest, TAGS, strict=False):
+            response = client.post(f"/api/returns/{row['transfer_id']}", json=body)
+            assert response.status_code == 200, response.text
+
+
+def reasons_from_statistics(stack: Stack) -> dict[str, int]:
+    today = datetime.now(UTC).date()
+    query = urlencode(
+        {
+            "from": (today - timedelta(days=2)).isoformat(),
+            "to": (today + timedelta(days=2)).isoformat(),
+            "group_by": "reason",
+        }
+    )
+    answer = json.loads(fetch(f"{stack.web}/api/stats?{query}", headers=MANAGER))
+    return {
+        group["key"] or "untagged": int(group["figures"]["returned"]["value"])
+        for group in answer["transfers"]["groups"]
+    }
+
+
+def reasons_on_the_dashboard(stack: Stack, *, range_: str) -> dict[str, int]:
+    """The reason panel's queries, as Grafana sends them, each reason's bar."""
+    bars: dict[str, int] = {}
+    for query in queries():
+        if query.panel == REASON_PANEL:
+            expr = substitute(query.expr, rate_interval="15s", range_=range_)
+            for labels, value in stack.prometheus.value(expr).items():
+                if value:
+                    bars[dict(labels)["reason"]] = int(value)
+    return bars
 
 
 def test_prometheus_scrapes_the_service_and_agrees_with_the_statistics(stack: Stack):
@@ -191,6 +234,21 @@ def test_prometheus_scrapes_the_service_and_agrees_with_the_statistics(stack: St
     ]
     sys.stdout.write("\nPrometheus vs statistics vs ground truth:\n" + "\n".join(rows) + "\n")
     assert scraped == recorded == expected
+
+    # The agents tag why the callers came back; the dashboard's reason panel shows what the
+    # statistics count, after the exporter's next scrape.
+    tag_returns(stack)
+    tagged = time.time()
+    poll(
+        lambda: api.value('timestamp(switchboard_exporter_up{source="database"})'),
+        lambda v: bool(v) and min(v.values()) > tagged + 1,
+        within=20,
+        what="an exporter scrape after the tagging",
+    )
+    range_ = f"{int(time.time() - traffic_started) + 5}s"
+    on_the_dashboard = reasons_on_the_dashboard(stack, range_=range_)
+    sys.stdout.write(f"Reasons: dashboard={on_the_dashboard} truth={REASONS}\n")
+    assert on_the_dashboard == reasons_from_statistics(stack) == REASONS
 
     # Every dashboard query, as Grafana would send it.
     now = time.time()
