@@ -10,7 +10,9 @@ column) and all its raw events belong to the request.
 Erasure deletes no row, so every count stays exact: the pseudonym is replaced in all rows and
 events by one fresh random token (so the person's own calls stay related to one another, and a
 re-projection from the events gives the same records), the raw numbers are cleared, pending
-callbacks are cancelled and queued SMS marked failed.
+callbacks are cancelled and queued SMS marked failed. An agent's note on one of their returns
+is cleared too (the reason stays): it is free text, and should it name the person despite the
+rule, erasure must not leave that behind.
 """
 
 from __future__ import annotations
@@ -216,6 +218,8 @@ def erase(session: Session, subject: Subject, *, now: datetime | None = None) ->
         match: ColumnElement[bool] = model.caller == pseudonym
         return or_(match, model.number == number) if hasattr(model, "number") else match
 
+    for returned in find(session, subject).rows["returns"]:
+        returned.note = None
     counts: dict[str, int] = {}
     events = session.scalars(select(CallEvent).where(_event_caller(pseudonym))).all()
     for event in events:

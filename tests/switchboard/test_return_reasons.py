@@ -16,6 +16,7 @@ import redis
 from fastapi.testclient import TestClient
 from prometheus_client import generate_latest
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ivr.config import Config
 from sim.call_trial import simulator_for
@@ -24,6 +25,7 @@ from switchboard.access import Role
 from switchboard.db import make_engine
 from switchboard.observability.exporter import BusinessCollector, exporter_registry
 from switchboard.settings import Settings
+from switchboard.subject_data import Subject, erase
 from tests.fixtures.prometheus import check_metrics
 from tests.switchboard.apphost import auth, make_app, make_settings
 from workers.ingest import Ingestor
@@ -233,3 +235,18 @@ def test_other_takes_a_short_note_and_no_other_reason_does(service: Service) -> 
     # Tagged again, the new reason replaces the old one and its note.
     retagged = tag(service, transfer_id, "wanted_switchboard")
     assert (retagged["reason"], retagged["note"]) == ("wanted_switchboard", None)
+
+
+def test_erasing_a_caller_clears_the_note_on_their_return_and_keeps_the_reason(
+    service: Service,
+) -> None:
+    tag_the_morning(service)  # the first caller's return is tagged wrong_department, the
+    # second's other with a note
+    before = by_reason(service)
+    with Session(service.engine) as session, session.begin():
+        erase(session, Subject.of("+4791000001", key=service.settings.caller_key))
+    rows_after = service.client.get(
+        "/api/returns", params={"hours": 24 * 31}, headers=auth("manager")
+    ).json()
+    assert [row["note"] for row in rows_after if row["reason"] == "other"] == [None]
+    assert by_reason(service) == before
