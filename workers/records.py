@@ -21,7 +21,7 @@ late events converge.
 A call's state only moves forward: an upsert never takes an ended call back to `active`.
 A call whose events the retention purge deleted keeps its record: a late event for it is
 stored but not projected (`_purged_calls`).
-An agent's `reason` tag on a return is kept unless the return moves to another call.
+An agent's `reason` tag (and note) on a return is kept unless the return moves to another call.
 """
 
 from __future__ import annotations
@@ -217,6 +217,7 @@ def _write_returns(connection: Connection, rows: Sequence[ReturnRow]) -> None:
         same_call = returns.c.call_sid == excluded.call_sid
         return {
             "reason": case((same_call, returns.c.reason), else_=None),
+            "note": case((same_call, returns.c.note), else_=None),
             "tagged_at": case((same_call, returns.c.tagged_at), else_=None),
         }
 

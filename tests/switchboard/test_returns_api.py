@@ -53,9 +53,10 @@ def test_an_agent_tags_a_bounce_and_the_tag_survives_late_events(service):
         (call.sid, "bounce", "busy")
     ]
     transfer_id = untagged[0]["transfer_id"]
-    tagged = client.post(f"/api/returns/{transfer_id}", json={"reason": "department_closed"})
+    note = "Avdelinga har telefontid berre før lunsj"
+    tagged = client.post(f"/api/returns/{transfer_id}", json={"reason": "other", "note": note})
     assert tagged.status_code == 200
-    assert tagged.json()["reason"] == "department_closed"
+    assert (tagged.json()["reason"], tagged.json()["note"]) == ("other", note)
 
     # A late event for the call (as the sweep would append) re-projects it; the tag stays.
     late = Event(
@@ -68,7 +69,7 @@ def test_an_agent_tags_a_bounce_and_the_tag_survives_late_events(service):
     client.app.state.services.events.append([late])
     _drain(ingestor)
     rows = client.get("/api/returns", params={"hours": 24 * 31}).json()
-    assert [r["reason"] for r in rows] == ["department_closed"]
+    assert [(r["reason"], r["note"]) for r in rows] == [("other", note)]
     assert client.get("/api/returns", params={"hours": 24 * 31, "untagged": True}).json() == []
 
 

@@ -189,15 +189,19 @@ def test_an_agents_reason_survives_reprojection(engine: Engine, projector: Proje
         connection.execute(
             update(ReturnRecord)
             .where(ReturnRecord.transfer_id == transfer)
-            .values(reason="department_closed", tagged_at=MORNING + timedelta(minutes=2))
+            .values(
+                reason="other", note="Stengt for lunsj", tagged_at=MORNING + timedelta(minutes=2)
+            )
         )
     call.answered("returns", after=20)
     call.left(visit, result="bridged", after=120, waited=20, queue="returns").end()
     ingest(engine, projector, call.events[-3:])
     with engine.connect() as connection:
-        kept = connection.execute(select(ReturnRecord.kind, ReturnRecord.reason)).one()
+        kept = connection.execute(
+            select(ReturnRecord.kind, ReturnRecord.reason, ReturnRecord.note)
+        ).one()
         ended = connection.scalar(select(QueueVisit.ended))
-    assert tuple(kept) == ("bounce", "department_closed")
+    assert tuple(kept) == ("bounce", "other", "Stengt for lunsj")
     assert ended == "answered"
 
 
