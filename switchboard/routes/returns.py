@@ -9,7 +9,7 @@ names, phone numbers or case details; it is free text, so the API can only ask f
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -50,25 +50,42 @@ class ReturnPublic(BaseModel):
     tagged_at: datetime | None
 
 
-class ReasonUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Tag(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    reason: Reason
+
+class PlainTag(_Tag):
+    reason: Literal["wrong_department", "no_answer", "department_closed", "wanted_switchboard"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_note(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "note" in data:
+            raise ValueError("a note goes with the reason `other` only")
+        return data
+
+    @property
+    def note(self) -> None:
+        return None
+
+
+class OtherTag(_Tag):
+    reason: Literal["other"]
     note: str | None = Field(
         default=None,
-        min_length=1,
         max_length=RETURN_NOTE_MAX_CHARS,
+        pattern=r"\S",  # at least one character that is not white space
         description=(
-            "Only with reason `other`: a few words why the caller came back. Free text that "
-            "managers read: never personal data (no names, phone numbers or case details)."
+            "A few words why the caller came back. Free text that managers read: never "
+            "personal data (no names, phone numbers or case details)."
         ),
     )
 
-    @model_validator(mode="after")
-    def _note_only_with_other(self) -> ReasonUpdate:
-        if self.note is not None and self.reason != "other":
-            raise ValueError("a note goes with the reason `other` only")
-        return self
+
+# A note goes with the reason `other` only, and the schema says so: one shape per reason.
+ReasonUpdate = Annotated[PlainTag | OtherTag, Field(discriminator="reason")]
+if {*get_args(PlainTag.model_fields["reason"].annotation), "other"} != {*get_args(ReturnReason)}:
+    raise RuntimeError("the tag shapes must cover exactly the reasons in ivr/vocabulary.py")
 
 
 def _public(row: ReturnRecord) -> ReturnPublic:
@@ -107,7 +124,7 @@ def tag_return(
         if row is None:
             raise api_error(404, "unknown_return", f"no return for transfer {transfer_id}")
         row.reason = update.reason
-        row.note = update.note
+        row.note = update.note.strip() if update.note else None
         row.tagged_at = datetime.now(UTC)
         session.flush()
         return _public(row)
