@@ -13,6 +13,7 @@ import redis
 
 from switchboard.audit import entries
 from switchboard.sign_in_limits import KEY_PREFIX as LIMITS_PREFIX
+from tests.fixtures.localhost import free_port
 from tests.pages.site import PASSWORD, Site, form_token, live_site, sign_in
 from tests.switchboard.apphost import make_production_app, production_settings
 
@@ -229,3 +230,17 @@ def test_a_role_that_may_not_see_a_page_gets_a_page_that_says_so(site: Site) -> 
         # The API keeps its JSON.
         api = client.get("/api/stats")
         assert api.headers["content-type"].startswith("application/json")
+
+
+def test_without_redis_sign_in_says_so_in_norwegian(tmp_path: Path) -> None:
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with live_site(tmp_path, nowhere) as site, site.client() as client:
+        answer = sign_in(client, "kari")
+        assert answer.status_code == 503
+        assert "Innlogginga er ikkje tilgjengeleg" in answer.text
+        assert "switchboard_session" not in answer.headers.get("set-cookie", "")
+        client.cookies.set("switchboard_session", "a-session-from-before-redis-went-away")
+        page = client.get("/agent/")
+        assert page.status_code == 503
+        assert "text/html" in page.headers["content-type"]
+        assert "sesjonslageret" in page.text
