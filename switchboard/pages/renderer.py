@@ -112,14 +112,17 @@ def render(
     title_key: str,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    who: Principal | None = None,
     **context: Any,
 ) -> HTMLResponse:
-    """A page in the request's language. The signed-in person (if any) comes from the session
-    the request's dependencies found (`request.state.staff_session`)."""
+    """A page in the request's language, for `who`: the principal the route's dependency let
+    through, else the person whose session the request's dependencies found
+    (`request.state.staff_session`, which also gives the sign-out form its CSRF token)."""
     language = page_language(request, services)
     wording = WORDING[language]
     session: StaffSession | None = getattr(request.state, "staff_session", None)
-    who = session.principal if session is not None else None
+    if who is None and session is not None:
+        who = session.principal
     zone = local_zone(services)
 
     def local(at: datetime) -> str:

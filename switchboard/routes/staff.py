@@ -197,6 +197,7 @@ def home(request: Request, services: ServicesDep, who: SignedIn) -> HTMLResponse
         services,
         "home.html",
         title_key="home_title",
+        who=who,
         returns_today=returns_today,
         untagged_today=untagged_today,
     )
