@@ -122,11 +122,14 @@ async def _sign_in(request: Request, exc: Exception) -> RedirectResponse:
     that names no live session (it ran out, or was ended elsewhere) says so, and is cleared."""
     assert isinstance(exc, SignInRequired)
     services = request.app.state.services
+    # Back to a page, never to a form's target (a GET there would find no page).
+    back = {"next": exc.next_path} if request.method in ("GET", "HEAD") else {}
     if not session_cookie(request, services):
-        query = urlencode({"next": exc.next_path})
-        return RedirectResponse("/agent/login?" + query, status_code=303)
-    query = urlencode({"expired": "1", "next": exc.next_path})
-    response = RedirectResponse("/agent/login?" + query, status_code=303)
+        query = urlencode(back)
+        return RedirectResponse("/agent/login" + (f"?{query}" if query else ""), status_code=303)
+    response = RedirectResponse(
+        "/agent/login?" + urlencode({"expired": "1", **back}), status_code=303
+    )
     clear_session_cookie(response, production=services.settings.env == "production")
     return response
 

@@ -95,9 +95,10 @@ def sign_in_page(
     expired: str = "",
 ) -> HTMLResponse:
     notice = "expired" if expired else "signed_out" if signed_out else None
-    return _sign_in_form(
-        request, services, next_path=next_path, notice=notice, problem=OIDC_ERRORS.get(error)
-    )
+    # The OpenID Connect routes come back here with ?error=<code>; a code this page does not
+    # know still says that signing in with the organisation account failed.
+    problem = OIDC_ERRORS.get(error, "oidc_failed") if error else None
+    return _sign_in_form(request, services, next_path=next_path, notice=notice, problem=problem)
 
 
 def _field(form: FormData, name: str) -> str:

@@ -130,6 +130,13 @@ def test_sign_out_needs_the_session_csrf_token_and_ends_the_session(site: Site) 
     assert [e.action for e in entries(site.engine, actor="kari")] == ["sign_out", "sign_in"]
 
 
+def test_signing_out_without_a_session_just_leads_to_the_sign_in_page(site: Site) -> None:
+    with site.client() as client:
+        answer = client.post("/agent/logout")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/agent/login"
+
+
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(site: Site) -> None:
     with site.client() as client:
         wrong = sign_in(client, "kari", "not-the-password")

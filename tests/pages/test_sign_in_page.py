@@ -29,6 +29,7 @@ def site(tmp_path: Path, redis_url: str) -> Iterator[Site]:
         ("expired=1", "Du vart logga ut fordi du ikkje hadde gjort noko på ei stund."),
         ("error=oidc_failed", "Innlogginga med organisasjonskontoen gjekk ikkje."),
         ("error=oidc_no_role", "Organisasjonskontoen din har ikkje tilgang til sentralbordet."),
+        ("error=state_mismatch", "Innlogginga med organisasjonskontoen gjekk ikkje."),
     ],
 )
 def test_the_sign_in_page_says_why_you_are_there(site: Site, query: str, message: str) -> None:
