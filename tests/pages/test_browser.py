@@ -36,6 +36,9 @@ def test_signing_in_and_out_with_the_keyboard_alone(
     page.keyboard.press("Tab")
     assert focused(page) == "Gå til hovudinnhaldet"  # the skip link comes first
     tab_to(page, "username")
+    # The focus can be seen: the stylesheet's thick ring, not the browser's thin default.
+    ring = page.evaluate("() => getComputedStyle(document.activeElement).outline")
+    assert ring == "rgb(255, 191, 71) solid 3px"
     page.keyboard.type("kari")
     page.keyboard.press("Tab")
     assert focused(page) == "password"
