@@ -25,6 +25,7 @@ from pathlib import Path
 
 import redis
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CollectorRegistry
 from twilio.rest import Client as TwilioClient
 
@@ -42,9 +43,10 @@ from switchboard.lifeline import die_with_parent
 from switchboard.livestate import LiveState
 from switchboard.municipality import read_municipality
 from switchboard.observability.web_metrics import WebMetrics
+from switchboard.pages.renderer import STATIC_DIR
 from switchboard.pins import pin_matches, require_agent_pins
 from switchboard.redis_client import web_redis
-from switchboard.routes import callbacks, calls, health, returns, stats, voice
+from switchboard.routes import callbacks, calls, health, reports, returns, staff, stats, voice
 from switchboard.routes.docs import mount_docs
 from switchboard.settings import Settings, get_settings
 from switchboard.sign_in_limits import Limits, SignInLimits
@@ -169,6 +171,9 @@ def create_app(
     app.include_router(callbacks.router)
     app.include_router(returns.router)
     app.include_router(stats.router)
+    app.include_router(staff.router)
+    app.include_router(reports.router)
+    app.mount("/agent/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     mount_docs(app, departments=[d.id for d in config.departments])
     install_error_handlers(app)
     return app

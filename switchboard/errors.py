@@ -6,19 +6,26 @@ A client reads `error`, a stable code, and shows `message` to people; the OpenAP
 describes every one of them with `ApiErrorBody`. Routes refuse with `api_error`; both live in
 switchboard/deps.py with the other things routes use. This module holds the exception
 handlers that give FastAPI's and Starlette's refusals the same shape, and the response docs.
+
+The staff pages (under /agent/ and /reports/) get the same refusals as an HTML page in the
+page language instead, and a page asked for without a live session sends the browser to sign
+in (with `expired=1` when the cookie it sent names a session that has ended).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from switchboard.deps import ApiErrorBody, SignInRequired
+from switchboard.deps import ApiErrorBody, SignInRequired, session_cookie
+from switchboard.pages.renderer import problem_page
+from switchboard.staff_sessions import clear_session_cookie
 
 
 def error_response(description: str) -> dict[str, Any]:
@@ -53,8 +60,37 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts)
 
 
-async def _validation(_request: Request, exc: Exception) -> JSONResponse:
+PAGE_PREFIXES = ("/agent/", "/reports/")
+# A refusal's code -> the page's (title, message) wording keys.
+PAGE_PROBLEMS = {
+    "csrf": ("error_title", "form_stale"),
+    "forbidden": ("forbidden_title", "forbidden"),
+    "other_department": ("forbidden_title", "forbidden_department"),
+    "not_found": ("not_found_title", "not_found"),
+    "sessions_unavailable": ("unavailable_title", "unavailable"),
+}
+
+
+def _is_page(request: Request) -> bool:
+    return request.url.path.startswith(PAGE_PREFIXES)
+
+
+def _page(request: Request, status: int, code: str, headers: Mapping[str, str] | None) -> Response:
+    title, message = PAGE_PROBLEMS.get(code, ("error_title", "error"))
+    return problem_page(
+        request,
+        request.app.state.services,
+        status=status,
+        title_key=title,
+        message_key=message,
+        headers=dict(headers) if headers is not None else None,
+    )
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if _is_page(request):
+        return _page(request, 400, "invalid_request", None)
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
         return JSONResponse(
@@ -70,19 +106,32 @@ async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http(_request: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail: Any = exc.detail
     if not (isinstance(detail, dict) and {"error", "message"} <= detail.keys()):
         code = _CODES.get(exc.status_code, f"http_{exc.status_code}")
         detail = {"error": code, "message": str(detail)}
+    if _is_page(request):
+        return _page(request, exc.status_code, str(detail["error"]), exc.headers)
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-async def _sign_in(_request: Request, exc: Exception) -> RedirectResponse:
-    """A staff page asked for without a session: to the sign-in page, and back after."""
+async def _sign_in(request: Request, exc: Exception) -> RedirectResponse:
+    """A staff page asked for without a session: to the sign-in page, and back after. A cookie
+    that names no live session (it ran out, or was ended elsewhere) says so, and is cleared."""
     assert isinstance(exc, SignInRequired)
-    return RedirectResponse("/agent/login?" + urlencode({"next": exc.next_path}), status_code=303)
+    services = request.app.state.services
+    # Back to a page, never to a form's target (a GET there would find no page).
+    back = {"next": exc.next_path} if request.method in ("GET", "HEAD") else {}
+    if not session_cookie(request, services):
+        query = urlencode(back)
+        return RedirectResponse("/agent/login" + (f"?{query}" if query else ""), status_code=303)
+    response = RedirectResponse(
+        "/agent/login?" + urlencode({"expired": "1", **back}), status_code=303
+    )
+    clear_session_cookie(response, production=services.settings.env == "production")
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

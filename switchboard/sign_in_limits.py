@@ -53,10 +53,12 @@ class SignInLimits:
         return max(waits)
 
     def failed(self, username: str, address: str) -> None:
+        # The window starts at the first failure: the key is created with its expiry, and
+        # INCR keeps it. (EXPIRE's NX flag would need Redis 7; the embedded server is 6.2.)
         pipe = self._redis.pipeline(transaction=True)
         for key in (_key("account", username), _key("address", address)):
+            pipe.set(key, 0, ex=self.limits.window_seconds, nx=True)
             pipe.incr(key)
-            pipe.expire(key, self.limits.window_seconds, nx=True)
         pipe.execute()
 
     def succeeded(self, username: str) -> None:

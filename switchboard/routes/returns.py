@@ -28,9 +28,20 @@ router = APIRouter(prefix="/api/returns", tags=["returns"], responses=COMMON_ERR
 ReviewerDep = Annotated[Principal, Depends(allow("agent", "manager", "department_lead"))]
 
 
-def _visible(query: Select[ReturnRecord], who: Principal) -> Select[ReturnRecord]:
+def visible_to(
+    query: Select[ReturnRecord], who: Principal, *, department: str | None = None
+) -> Select[ReturnRecord]:
+    """The query narrowed to the returns `who` may see (a department lead: their own
+    department's, in SQL), and to `department` when one is asked for. A department lead who
+    asks for another department is refused (403 `other_department`), not shown nothing."""
     if who.role == "department_lead":
+        if department and department != who.department:
+            raise api_error(
+                403, "other_department", "a department lead sees only their own department"
+            )
         return query.where(ReturnRecord.department == who.department)
+    if department:
+        return query.where(ReturnRecord.department == department)
     return query
 
 
@@ -92,16 +103,25 @@ def _public(row: ReturnRecord) -> ReturnPublic:
     return ReturnPublic.model_validate(row, from_attributes=True)
 
 
-@router.get("", response_model=list[ReturnPublic])
+@router.get(
+    "",
+    response_model=list[ReturnPublic],
+    responses={403: error_response("a department lead asked for another department")},
+)
 def list_returns(
     session: SessionDep,
     who: ReviewerDep,
     hours: int = Query(default=24, ge=1, le=24 * 31, description="how far back to look"),
     untagged: bool = Query(default=False, description="only returns without a reason yet"),
+    department: str | None = Query(
+        default=None, description="only this department's (a department lead: their own)"
+    ),
 ) -> list[ReturnPublic]:
     """Recent returns, newest first."""
     since = datetime.now(UTC) - timedelta(hours=hours)
-    query = _visible(select(ReturnRecord).where(ReturnRecord.detected_at >= since), who)
+    query = visible_to(
+        select(ReturnRecord).where(ReturnRecord.detected_at >= since), who, department=department
+    )
     if untagged:
         query = query.where(ReturnRecord.reason.is_(None))
     with session.begin():
@@ -118,7 +138,7 @@ def tag_return(
     transfer_id: str, update: ReasonUpdate, session: SessionDep, who: ReviewerDep
 ) -> ReturnPublic:
     """Tag why the caller came back; tagging again replaces the reason and the note."""
-    query = _visible(select(ReturnRecord).where(ReturnRecord.transfer_id == transfer_id), who)
+    query = visible_to(select(ReturnRecord).where(ReturnRecord.transfer_id == transfer_id), who)
     with session.begin():
         row = session.scalars(query).one_or_none()
         if row is None:
