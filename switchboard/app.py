@@ -44,7 +44,7 @@ from switchboard.municipality import read_municipality
 from switchboard.observability.web_metrics import WebMetrics
 from switchboard.pins import pin_matches, require_agent_pins
 from switchboard.redis_client import web_redis
-from switchboard.routes import callbacks, calls, health, returns, stats, voice
+from switchboard.routes import callbacks, calls, health, oidc_sign_in, returns, stats, voice
 from switchboard.routes.docs import mount_docs
 from switchboard.settings import Settings, get_settings
 from switchboard.sign_in_limits import Limits, SignInLimits
@@ -169,6 +169,7 @@ def create_app(
     app.include_router(callbacks.router)
     app.include_router(returns.router)
     app.include_router(stats.router)
+    app.include_router(oidc_sign_in.router)
     mount_docs(app, departments=[d.id for d in config.departments])
     install_error_handlers(app)
     return app
