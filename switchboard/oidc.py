@@ -205,9 +205,6 @@ def validate_id_token(
         claims.validate(now=now, leeway=CLOCK_LEEWAY_SECONDS)
     except JoseError as exc:
         raise failed(f"id_token_claims: {exc.error}: {exc.description}") from None
-    iat = claims.get("iat")
-    if not isinstance(iat, int | float) or iat > now + CLOCK_LEEWAY_SECONDS:
-        raise failed("id_token_claims: iat in the future")
     return dict(claims)
 
 
