@@ -12,6 +12,7 @@ Both answer 404 while `SWITCHBOARD_OIDC_ISSUER` is empty.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Annotated
 
@@ -110,7 +111,9 @@ async def oidc_callback(
         # The flow is taken first, whatever the answer: a state never works twice.
         flow = await run_in_threadpool(oidc.take_flow, services.redis, state) if state else None
         if error and flow is not None:
-            raise oidc.failed(f"provider_error: {error[:60]}")
+            # The provider's error code (access_denied when the person cancelled); only its
+            # letters reach the log, so a crafted one cannot forge log lines.
+            raise oidc.failed("provider_error: " + re.sub(r"[^a-z_]", "", error)[:40])
         finished = await oidc.finish(
             settings,
             services.ctx.config,

@@ -3,6 +3,8 @@ provider: each test runs the real flow and alters one thing."""
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from switchboard.audit import entries
 from switchboard.db import make_engine
-from switchboard.oidc import BINDING_COOKIE, keep_flow, take_flow
+from switchboard.oidc import BINDING_COOKIE, PROVIDER_TIMEOUT_SECONDS, keep_flow, take_flow
 from switchboard.staff_sessions import COOKIE
 from tests.fixtures.localhost import free_port, serving
 from tests.fixtures.oidc import (
@@ -155,6 +157,38 @@ def test_an_unreachable_provider_sends_the_browser_back_with_an_error(
         response = browser_like.get(f"http://127.0.0.1:{port}/agent/login/oidc")
     assert response.status_code == 303
     assert response.headers["location"] == FAILED
+
+
+def test_a_provider_that_does_not_answer_is_given_up_on_after_a_few_seconds(
+    tmp_path, redis_url: str, browser_like: httpx2.Client
+) -> None:
+    with socket.socket() as silent:  # accepts connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = free_port()
+        settings = oidc_settings(
+            tmp_path, redis_url, RunningProvider(silent.getsockname()[1]), port
+        )
+        with serving(make_app(settings), port):
+            started = time.monotonic()
+            response = browser_like.get(f"http://127.0.0.1:{port}/agent/login/oidc")
+            waited = time.monotonic() - started
+    assert response.headers["location"] == FAILED
+    assert PROVIDER_TIMEOUT_SECONDS <= waited < PROVIDER_TIMEOUT_SECONDS + 3
+
+
+def test_a_cancelled_sign_in_at_the_provider_is_refused(
+    oidc_app: OidcApp, browser_like: httpx2.Client
+) -> None:
+    start = browser_like.get(oidc_app.url + "/agent/login/oidc")
+    state = parse_qs(urlsplit(start.headers["location"]).query)["state"][0]
+    response = browser_like.get(
+        oidc_app.url + "/agent/login/oidc/callback",
+        params={"error": "access_denied\nforged log line", "state": state},
+    )
+    assert response.headers["location"] == FAILED
+    assert not browser_like.cookies.get(COOKIE)
+    assert _refusals(oidc_app) == [("oidc:unknown", "provider_error: access_deniedforgedlogline")]
 
 
 def test_without_an_issuer_there_is_no_oidc_sign_in(tmp_path, redis_url: str) -> None:
