@@ -332,31 +332,32 @@ def _oauth_client(settings: Settings) -> AsyncOAuth2Client:
 
 @dataclass(frozen=True)
 class Start:
-    """Where to send the browser, and the value of its binding cookie."""
+    """Where to send the browser, the value of its binding cookie, and the flow to keep
+    (`keep_flow`) under the state before the browser goes."""
 
     authorization_url: str
     binding: str
     state: str
+    flow: Flow
 
 
-async def begin(settings: Settings, client: redis.Redis, *, next_path: str, binding: str) -> Start:
-    """Start a sign-in: the flow kept in Redis, and the provider's authorization URL.
-    `binding` is the browser's binding cookie if it has a usable one, else "" for a new one."""
+async def begin(settings: Settings, *, next_path: str, binding: str) -> Start:
+    """Start a sign-in: the provider's authorization URL and the flow to keep. `binding` is
+    the browser's binding cookie if it has a usable one (two tabs may sign in at once), else
+    "" for a new one."""
     provider = await discover(settings.oidc_issuer)
     if len(binding) < 32:
         binding = secrets.token_urlsafe(32)
     state, nonce = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     verifier = secrets.token_urlsafe(64)
-    keep_flow(
-        client,
-        state,
-        Flow(nonce=nonce, verifier=verifier, next_path=next_path, binding_digest=_digest(binding)),
+    flow = Flow(
+        nonce=nonce, verifier=verifier, next_path=next_path, binding_digest=_digest(binding)
     )
     async with _oauth_client(settings) as oauth:
         url, _ = oauth.create_authorization_url(
             provider.authorization_endpoint, state=state, code_verifier=verifier, nonce=nonce
         )
-    return Start(authorization_url=str(url), binding=binding, state=state)
+    return Start(authorization_url=str(url), binding=binding, state=state, flow=flow)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import re
 import time
 from typing import Annotated
 
+import redis
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -76,13 +77,16 @@ async def oidc_start(
     try:
         start = await oidc.begin(
             services.settings,
-            services.redis,
             next_path=safe_next(next_path),
             binding=request.cookies.get(cookie, ""),
         )
+        await run_in_threadpool(oidc.keep_flow, services.redis, start.state, start.flow)
     except oidc.OidcRefused as refused:
         log.warning("OpenID Connect sign-in could not start: %s", refused.reason)
         return _to_login_page(services, refused.code)
+    except redis.RedisError:
+        log.warning("OpenID Connect sign-in could not start: Redis does not answer")
+        return _to_login_page(services, oidc.FAILED)
     response = RedirectResponse(start.authorization_url, status_code=303)
     response.set_cookie(
         cookie,
@@ -130,14 +134,23 @@ async def oidc_callback(
         if refused.reason != "state_unknown_or_used":
             await run_in_threadpool(_audit_refusal, services, request, refused)
         return _to_login_page(services, refused.code)
-    response = await run_in_threadpool(
-        complete_sign_in,
-        services,
-        request,
-        finished.principal,
-        method="oidc",
-        next_path=finished.next_path,
-    )
+    except redis.RedisError:
+        log.warning("OpenID Connect sign-in refused: Redis does not answer")
+        return _to_login_page(services, oidc.FAILED)
+    try:
+        response = await run_in_threadpool(
+            complete_sign_in,
+            services,
+            request,
+            finished.principal,
+            method="oidc",
+            next_path=finished.next_path,
+        )
+    except redis.RedisError:
+        log.warning(
+            "OpenID Connect sign-in of %s failed: Redis does not answer", finished.principal.name
+        )
+        return _to_login_page(services, oidc.FAILED)
     response.delete_cookie(
         oidc.binding_cookie_name(_production(services)),
         path="/",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -114,7 +115,7 @@ def test_an_id_token_with_another_nonce_is_refused(
     try:
         flow = take_flow(client, state)
         assert flow is not None
-        keep_flow(client, state, flow.__class__(**{**flow.__dict__, "nonce": "another-nonce"}))
+        keep_flow(client, state, replace(flow, nonce="another-nonce"))
     finally:
         client.close()
     response = browser_like.get(callback)
@@ -189,6 +190,18 @@ def test_a_cancelled_sign_in_at_the_provider_is_refused(
     assert response.headers["location"] == FAILED
     assert not browser_like.cookies.get(COOKIE)
     assert _refusals(oidc_app) == [("oidc:unknown", "provider_error: access_deniedforgedlogline")]
+
+
+def test_without_redis_the_browser_is_sent_back_with_an_error(
+    tmp_path, oidc_provider: RunningProvider, browser_like: httpx2.Client
+) -> None:
+    port = free_port()
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    settings = oidc_settings(tmp_path, nowhere, oidc_provider, port)
+    with serving(make_app(settings), port):
+        response = browser_like.get(f"http://127.0.0.1:{port}/agent/login/oidc")
+    assert response.status_code == 303
+    assert response.headers["location"] == FAILED
 
 
 def test_without_an_issuer_there_is_no_oidc_sign_in(tmp_path, redis_url: str) -> None:
