@@ -72,6 +72,15 @@ def test_the_real_flow_signs_in_once_and_a_replayed_callback_is_refused(
         assert _stats(replaying, oidc_app) == 401
 
 
+def test_after_signing_in_the_browser_stays_on_this_site(
+    oidc_app: OidcApp, browser_like: httpx2.Client
+) -> None:
+    # A phishing link with a real sign-in and a `next` elsewhere: no open redirect.
+    for elsewhere in ("https://evil.example/", "//evil.example/agent/"):
+        callback = provider_sign_in(browser_like, oidc_app.url, MANAGER, next_path=elsewhere)
+        assert browser_like.get(callback).headers["location"] == "/agent/"
+
+
 def test_a_forged_state_is_refused(oidc_app: OidcApp, browser_like: httpx2.Client) -> None:
     callback = provider_sign_in(browser_like, oidc_app.url, MANAGER)
     forged = callback.replace("state=", "state=forged", 1)
