@@ -14,11 +14,12 @@ The flow, with `switchboard/routes/oidc_sign_in.py` as its two thin handlers:
    only), `iss`, `aud`, `azp`, `exp`, `iat` and the `nonce`. The claims then become a
    `Principal`, or a refusal.
 
-The provider's discovery document and keys are cached in this process for a few minutes; an ID
-token signed with a key not in the cache makes one fresh fetch (the provider rotated its keys).
-Every request to the provider has a short timeout. A refusal is an `OidcRefused`: `code` is
-what the sign-in page shows (`oidc_failed`, `oidc_no_role`), `reason` what the log and the audit
-log say; neither ever holds a token or a code.
+The claims come from the ID token; only when it lacks the role claim is the provider's UserInfo
+endpoint asked (for the same `sub`), and the ID token's claims win. The discovery document, the
+keys and UserInfo are switchboard/identity_provider.py's, with its cache and short timeouts. A
+refusal is an `OidcRefused`: `code` is what the sign-in page shows (`oidc_failed`,
+`oidc_no_role`), `reason` what the log and the audit log say; neither ever holds a token or a
+code.
 
 Claims to a role: the values of the role claim (a string or a list) go through
 `SWITCHBOARD_OIDC_ROLE_MAP`; when several values map to roles, the first of `ROLE_PRECEDENCE`
@@ -29,13 +30,10 @@ agent's optional agent claim must name an agent of the roster.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
-import logging
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -50,39 +48,28 @@ from joserfc.jwk import KeySet
 
 from ivr.config import Config
 from switchboard.access import Principal, Role
+from switchboard.identity_provider import (
+    FAILED,
+    NO_ROLE,
+    PROVIDER_TIMEOUT_SECONDS,
+    OidcRefused,
+    ProviderMetadata,
+    discover,
+    failed,
+    signing_keys,
+    userinfo,
+)
 from switchboard.settings import Settings
-
-log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/agent/login/oidc/callback"
 FLOW_PREFIX = "switchboard:oidc:flow:"
 FLOW_SECONDS = 600
 BINDING_COOKIE = "switchboard_oidc"
 PRODUCTION_BINDING_COOKIE = "__Host-switchboard_oidc"
-PROVIDER_TIMEOUT_SECONDS = 5.0
-CACHE_SECONDS = 300.0
 CLOCK_LEEWAY_SECONDS = 60
 # Asymmetric only: "none" and HMAC (with the client secret) are never accepted.
 ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA")
 ROLE_PRECEDENCE: tuple[Role, ...] = ("manager", "department_lead", "agent", "operator")
-
-FAILED = "oidc_failed"
-NO_ROLE = "oidc_no_role"
-
-
-class OidcRefused(Exception):
-    """A sign-in that must not happen. `code` is for the sign-in page, `reason` for the logs;
-    `name` is who the provider said it was, when the ID token was valid."""
-
-    def __init__(self, code: str, reason: str, *, name: str | None = None) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
-        self.name = name
-
-
-def failed(reason: str) -> OidcRefused:
-    return OidcRefused(FAILED, reason)
 
 
 def binding_cookie_name(production: bool) -> str:
@@ -95,78 +82,6 @@ def redirect_uri(settings: Settings) -> str:
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-# --- the provider's metadata and keys, cached in this process ---------------------------------
-
-
-@dataclass(frozen=True)
-class ProviderMetadata:
-    issuer: str
-    authorization_endpoint: str
-    token_endpoint: str
-    jwks_uri: str
-
-
-_documents: dict[str, tuple[float, Any]] = {}
-
-
-async def _get_json(url: str, *, fresh: bool = False) -> Any:
-    """A JSON document from the provider, from the cache when younger than CACHE_SECONDS."""
-    cached = _documents.get(url)
-    if cached is not None and not fresh and time.monotonic() - cached[0] < CACHE_SECONDS:
-        return cached[1]
-    try:
-        async with httpx2.AsyncClient(timeout=PROVIDER_TIMEOUT_SECONDS) as client:
-            response = await client.get(url, headers={"Accept": "application/json"})
-        response.raise_for_status()
-        document = response.json()
-    except (httpx2.HTTPError, ValueError) as exc:
-        raise failed(f"provider_unreachable: {type(exc).__name__} from {url}") from None
-    _documents[url] = (time.monotonic(), document)
-    return document
-
-
-async def discover(issuer: str) -> ProviderMetadata:
-    """The provider's endpoints, from `<issuer>/.well-known/openid-configuration`; the document
-    must name the configured issuer exactly (OpenID Connect Discovery 1.0, section 4.3)."""
-    document = await _get_json(issuer.rstrip("/") + "/.well-known/openid-configuration")
-    try:
-        metadata = ProviderMetadata(
-            issuer=str(document["issuer"]),
-            authorization_endpoint=str(document["authorization_endpoint"]),
-            token_endpoint=str(document["token_endpoint"]),
-            jwks_uri=str(document["jwks_uri"]),
-        )
-    except (KeyError, TypeError):
-        raise failed("discovery_incomplete") from None
-    if metadata.issuer != issuer:
-        raise failed("discovery_issuer_mismatch")
-    return metadata
-
-
-async def _keys(jwks_uri: str, *, fresh: bool = False) -> KeySet:
-    try:
-        return KeySet.import_key_set(await _get_json(jwks_uri, fresh=fresh))
-    except (JoseError, ValueError, TypeError, KeyError):
-        raise failed("jwks_invalid") from None
-
-
-def _key_ids(keys: KeySet) -> set[str | None]:
-    return {key.kid for key in keys.keys}
-
-
-def _token_kid(id_token: str) -> str | None:
-    try:
-        header = json.loads(_b64decode(id_token.split(".", 1)[0]))
-    except (ValueError, IndexError):
-        return None
-    kid = header.get("kid") if isinstance(header, dict) else None
-    return kid if isinstance(kid, str) else None
-
-
-def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 # --- the ID token ------------------------------------------------------------------------------
@@ -409,19 +324,21 @@ async def finish(
     id_token = tokens.get("id_token") if isinstance(tokens, dict) else None
     if not isinstance(id_token, str):
         raise failed("no_id_token")
-    keys = await _keys(provider.jwks_uri)
-    if _token_kid(id_token) not in _key_ids(keys):
-        keys = await _keys(provider.jwks_uri, fresh=True)  # the provider may have rotated keys
-    access_token = tokens.get("access_token")
+    access = tokens.get("access_token")
+    access_token = access if isinstance(access, str) else None
     claims = validate_id_token(
         id_token,
-        keys,
+        await signing_keys(provider, id_token),
         issuer=settings.oidc_issuer,
         client_id=settings.oidc_client_id,
         nonce=flow.nonce,
         now=now,
-        access_token=access_token if isinstance(access_token, str) else None,
+        access_token=access_token,
     )
+    if settings.oidc_role_claim not in claims and access_token is not None:
+        # Some providers put only the standard claims in the ID token; the ID token's own
+        # claims still win over UserInfo's.
+        claims = {**await userinfo(provider, access_token, sub=str(claims["sub"])), **claims}
     return Finished(
         principal=principal_from_claims(claims, settings, config), next_path=flow.next_path
     )

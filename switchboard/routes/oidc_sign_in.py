@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from switchboard import oidc
 from switchboard.audit import record
 from switchboard.deps import Services, ServicesDep, api_error
+from switchboard.identity_provider import FAILED, OidcRefused, failed
 from switchboard.sign_in import HOME, client_address, complete_sign_in, safe_next
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def _to_login_page(services: Services, code: str) -> RedirectResponse:
     return response
 
 
-def _audit_refusal(services: Services, request: Request, refused: oidc.OidcRefused) -> None:
+def _audit_refusal(services: Services, request: Request, refused: OidcRefused) -> None:
     with Session(services.engine) as db, db.begin():
         record(
             db,
@@ -81,12 +82,12 @@ async def oidc_start(
             binding=request.cookies.get(cookie, ""),
         )
         await run_in_threadpool(oidc.keep_flow, services.redis, start.state, start.flow)
-    except oidc.OidcRefused as refused:
+    except OidcRefused as refused:
         log.warning("OpenID Connect sign-in could not start: %s", refused.reason)
         return _to_login_page(services, refused.code)
     except redis.RedisError:
         log.warning("OpenID Connect sign-in could not start: Redis does not answer")
-        return _to_login_page(services, oidc.FAILED)
+        return _to_login_page(services, FAILED)
     response = RedirectResponse(start.authorization_url, status_code=303)
     response.set_cookie(
         cookie,
@@ -117,7 +118,7 @@ async def oidc_callback(
         if error and flow is not None:
             # The provider's error code (access_denied when the person cancelled); only its
             # letters reach the log, so a crafted one cannot forge log lines.
-            raise oidc.failed("provider_error: " + re.sub(r"[^a-z_]", "", error)[:40])
+            raise failed("provider_error: " + re.sub(r"[^a-z_]", "", error)[:40])
         finished = await oidc.finish(
             settings,
             services.ctx.config,
@@ -127,7 +128,7 @@ async def oidc_callback(
             iss=iss,
             now=int(time.time()),
         )
-    except oidc.OidcRefused as refused:
+    except OidcRefused as refused:
         log.warning(
             "OpenID Connect sign-in refused from %s: %s", client_address(request), refused.reason
         )
@@ -136,7 +137,7 @@ async def oidc_callback(
         return _to_login_page(services, refused.code)
     except redis.RedisError:
         log.warning("OpenID Connect sign-in refused: Redis does not answer")
-        return _to_login_page(services, oidc.FAILED)
+        return _to_login_page(services, FAILED)
     try:
         response = await run_in_threadpool(
             complete_sign_in,
@@ -150,7 +151,7 @@ async def oidc_callback(
         log.warning(
             "OpenID Connect sign-in of %s failed: Redis does not answer", finished.principal.name
         )
-        return _to_login_page(services, oidc.FAILED)
+        return _to_login_page(services, FAILED)
     response.delete_cookie(
         oidc.binding_cookie_name(_production(services)),
         path="/",

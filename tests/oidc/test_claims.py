@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from switchboard.access import Principal
-from switchboard.oidc import OidcRefused, principal_from_claims
+from switchboard.identity_provider import OidcRefused
+from switchboard.oidc import principal_from_claims
 from switchboard.settings import Settings, production_problems
 from tests.fixtures.agents import config_with_agents, roster_with_pins
 from tests.fixtures.oidc import ROLE_MAP

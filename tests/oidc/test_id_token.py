@@ -13,7 +13,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
 
-from switchboard.oidc import OidcRefused, validate_id_token
+from switchboard.identity_provider import OidcRefused
+from switchboard.oidc import validate_id_token
 
 ISSUER = "https://login.example/tenant/v2.0"
 CLIENT = "switchboard"

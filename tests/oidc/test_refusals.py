@@ -16,11 +16,13 @@ from fastapi.testclient import TestClient
 
 from switchboard.audit import entries
 from switchboard.db import make_engine
-from switchboard.oidc import BINDING_COOKIE, PROVIDER_TIMEOUT_SECONDS, keep_flow, take_flow
+from switchboard.identity_provider import PROVIDER_TIMEOUT_SECONDS
+from switchboard.oidc import BINDING_COOKIE, keep_flow, take_flow
 from switchboard.staff_sessions import COOKIE
 from tests.fixtures.localhost import free_port, serving
 from tests.fixtures.oidc import (
     AGENT,
+    LEAD,
     LEAD_OF_NO_DEPARTMENT,
     MANAGER,
     NO_ROLE,
@@ -28,6 +30,7 @@ from tests.fixtures.oidc import (
     RunningProvider,
     oidc_settings,
     provider_sign_in,
+    serving_app,
 )
 from tests.switchboard.apphost import make_app, make_settings
 
@@ -217,3 +220,21 @@ def test_without_an_issuer_there_is_no_oidc_sign_in(tmp_path, redis_url: str) ->
     with TestClient(make_app(make_settings(tmp_path, redis_url))) as client:
         assert client.get("/agent/login/oidc", follow_redirects=False).status_code == 404
         assert client.get("/agent/login/oidc/callback?code=a&state=b").status_code == 404
+
+
+def test_claims_missing_from_the_id_token_are_taken_from_userinfo(
+    tmp_path, redis_url: str, userinfo_provider: RunningProvider, browser_like: httpx2.Client
+) -> None:
+    with serving_app(tmp_path, redis_url, userinfo_provider) as app:
+        response = browser_like.get(provider_sign_in(browser_like, app.url, LEAD))
+        assert response.headers["location"] == "/agent/"
+        assert browser_like.get(app.url + "/api/stats?department=byggesak").status_code == 200
+        assert (
+            browser_like.get(app.url + "/api/stats?department=barnehage_skule").status_code == 403
+        )
+        engine = make_engine(app.settings.sqlalchemy_url)
+        try:
+            [signed_in] = entries(engine, action="sign_in")
+        finally:
+            engine.dispose()
+    assert (signed_in.actor, signed_in.detail["role"]) == (LEAD, "department_lead")
