@@ -46,7 +46,17 @@ from switchboard.observability.web_metrics import WebMetrics
 from switchboard.pages.renderer import STATIC_DIR
 from switchboard.pins import pin_matches, require_agent_pins
 from switchboard.redis_client import web_redis
-from switchboard.routes import callbacks, calls, health, reports, returns, staff, stats, voice
+from switchboard.routes import (
+    callbacks,
+    calls,
+    health,
+    oidc_sign_in,
+    reports,
+    returns,
+    staff,
+    stats,
+    voice,
+)
 from switchboard.routes.docs import mount_docs
 from switchboard.settings import Settings, get_settings
 from switchboard.sign_in_limits import Limits, SignInLimits
@@ -172,6 +182,7 @@ def create_app(
     app.include_router(returns.router)
     app.include_router(stats.router)
     app.include_router(staff.router)
+    app.include_router(oidc_sign_in.router)
     app.include_router(reports.router)
     app.mount("/agent/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     mount_docs(app, departments=[d.id for d in config.departments])

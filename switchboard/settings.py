@@ -63,8 +63,9 @@ class Settings(BaseSettings):
     oidc_client_secret: str = ""
     oidc_scopes: str = "openid profile email"
     # Which claim holds the role (a string or a list), and which claim value gives which role:
-    # JSON such as {"switchboard-agent": "agent", "switchboard-manager": "manager"}. The first
-    # role in ROLES order that any value maps to wins; a person none maps to is refused.
+    # JSON such as {"switchboard-agent": "agent", "switchboard-manager": "manager"}. When
+    # several values map, the first of manager, department_lead, agent, operator wins
+    # (switchboard.oidc.ROLE_PRECEDENCE); a person none maps to is refused.
     oidc_role_claim: str = "roles"
     oidc_role_map: dict[str, Role] = Field(default_factory=dict)
     oidc_department_claim: str = "department"  # for a department lead
@@ -182,4 +183,25 @@ def production_problems(settings: Settings) -> list[str]:
         )
     if not settings.public_url.startswith("https://"):
         problems.append("SWITCHBOARD_PUBLIC_URL must be https://")
+    problems.extend(_oidc_problems(settings))
+    return problems
+
+
+def _oidc_problems(settings: Settings) -> list[str]:
+    """What production refuses in the OpenID Connect settings (none while it is off)."""
+    if not settings.oidc_issuer:
+        return []
+    problems: list[str] = []
+    if not settings.oidc_issuer.startswith("https://"):
+        problems.append("SWITCHBOARD_OIDC_ISSUER must be https://")
+    if not settings.oidc_client_id:
+        problems.append("SWITCHBOARD_OIDC_CLIENT_ID is empty while SWITCHBOARD_OIDC_ISSUER is set")
+    if not settings.oidc_client_secret:
+        problems.append(
+            "SWITCHBOARD_OIDC_CLIENT_SECRET is empty while SWITCHBOARD_OIDC_ISSUER is set"
+        )
+    if not settings.oidc_role_map:
+        problems.append(
+            "SWITCHBOARD_OIDC_ROLE_MAP is empty: nobody could sign in through OpenID Connect"
+        )
     return problems

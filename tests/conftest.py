@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.serve",
     "tests.fixtures.browser",
+    "tests.fixtures.oidc",
 ]
 
 DIALECTS = ["sqlite", "postgresql"]

@@ -21,6 +21,8 @@ EVERY_PACKAGE = [
     "prometheus",
     "prometheus-alertmanager",
     "chromium",
+    "nodejs",
+    "npm",
     "python3-venv",
     "make",
 ]
@@ -66,7 +68,10 @@ def test_only_the_missing_packages_are_named(tmp_path: Path) -> None:
     # Everything but Chromium and the Alertmanager's amtool: only those two are asked for.
     partial = tmp_path / "bin"
     partial.mkdir()
-    tools = {tool: shutil.which(tool) for tool in ("docker-compose", "promtool", "prometheus")}
+    tools = {
+        tool: shutil.which(tool)
+        for tool in ("docker-compose", "promtool", "prometheus", "node", "npm")
+    }
     for tool, found in {**tools, "python3": sys.executable, "make": shutil.which("make")}.items():
         assert found, f"{tool} is not installed: run .ci/system-packages as root"
         wrapper = partial / tool
