@@ -89,7 +89,7 @@ def gathers(reply: Reply) -> list[str]:
     ]
 
 
-def early_departments(alver_yaml: str) -> Config:
+def early_departments_yaml(alver_yaml: str) -> str:
     """Alver with every department open 08:00-16:00 on weekdays and the switchboard only
     10:00-15:00: between 08:00 and 10:00 the closed menu has all six departments open."""
     data = yaml.safe_load(alver_yaml)
@@ -97,4 +97,9 @@ def early_departments(alver_yaml: str) -> Config:
     data["switchboard"]["hours"] = dict.fromkeys(weekdays, "10:00-15:00")
     for department in data["departments"]:
         department["hours"] = dict.fromkeys(weekdays, "08:00-16:00")
-    return parse_config(yaml.safe_dump(data, allow_unicode=True))
+    return str(yaml.safe_dump(data, allow_unicode=True))
+
+
+def early_departments(alver_yaml: str) -> Config:
+    """`early_departments_yaml`, parsed."""
+    return parse_config(early_departments_yaml(alver_yaml))

@@ -9,7 +9,14 @@ import pytest
 from ivr.call import Context
 from ivr.config import Config, ConfigError, parse_config
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
-from tests.ivr.flowkit import early_departments, make_context, make_turn, oslo, spoken
+from tests.ivr.flowkit import (
+    assert_snapshot,
+    early_departments,
+    make_context,
+    make_turn,
+    oslo,
+    spoken,
+)
 
 OFFERED = str(int(oslo("2026-11-25T14:59:50").timestamp()))
 
@@ -21,9 +28,10 @@ def ctx(alver: Config) -> Context:
 
 def test_other_departments_lists_the_rest_under_their_usual_keys(ctx):
     reply = handle_open_menu(ctx, make_turn("2026-11-25T10:00", step=1, n="0", Digits="*"))
+    assert_snapshot("open_menu_other_departments_nn", reply)
     text = spoken(reply)
     assert text == (
-        "Sei kort kva det gjeld. For vatn, avløp og veg, trykk 5. For NAV Alver, trykk 6. "
+        "Sei kort kva det gjeld. For helse og omsorg, trykk 3. For NAV Alver, trykk 6. "
         "For byggesak, plan og oppmåling, trykk 1. For skatt, gebyr og faktura, trykk 4. "
         "For sentralbordet, trykk 0."
     )
@@ -56,7 +64,7 @@ def test_speech_on_the_second_level_routes_and_referrals_still_win(ctx):
 
 def test_silence_on_the_second_level_repeats_it_once_then_queues(ctx):
     first = handle_open_menu(ctx, make_turn("2026-11-25T11:00", step=2, n="0", l="more"))
-    assert spoken(first).startswith("Sei kort kva det gjeld. For vatn, avløp og veg, trykk 5.")
+    assert spoken(first).startswith("Sei kort kva det gjeld. For helse og omsorg, trykk 3.")
     assert "n=1" in first.xml()
     assert "l=more" in first.xml()
     second = handle_open_menu(ctx, make_turn("2026-11-25T11:00", step=3, n="1", l="more"))
@@ -67,9 +75,10 @@ def test_english_caller_hears_three_departments_at_the_top(ctx):
     reply = handle_open_menu(ctx, make_turn("2026-11-25T10:00", step=1, Digits="9"))
     text = spoken(reply)
     assert "For English" not in text
-    assert text.startswith("Tell us briefly what it is about. For kindergartens and schools,")
-    assert "For water, sewage and roads, press 5. For other departments, press star." in text
+    assert text.startswith("Tell us briefly what it is about. For water, sewage and roads,")
+    assert "For health and care, press 3. For other departments, press star." in text
     more = handle_open_menu(ctx, make_turn("2026-11-25T10:00", language="en", step=2, Digits="*"))
+    assert_snapshot("open_menu_other_departments_en", more)
     assert "For building permits, planning and surveying, press 1." in spoken(more)
 
 
@@ -86,24 +95,27 @@ def test_other_departments_within_the_grace_keeps_the_offer_instant(ctx):
 
 def test_the_closed_menu_keeps_open_departments_through_the_second_level(alver_yaml):
     ctx = make_context(early_departments(alver_yaml))
-    top = spoken(answer_call(ctx, make_turn("2026-12-07T09:00")))
+    first = answer_call(ctx, make_turn("2026-12-07T09:00"))
+    assert_snapshot("closed_menu_open_departments_nn", first)
+    top = spoken(first)
     assert "Vi opnar att i dag klokka ti." in top
-    assert "For barnehage og skule, trykk 2. For andre avdelingar, trykk stjerne." in top
-    assert "For helse og omsorg" not in top
+    assert "For vatn, avløp og veg, trykk 5. For andre avdelingar, trykk stjerne." in top
+    assert "For barnehage og skule" not in top
     more = handle_closed_menu(ctx, make_turn("2026-12-07T09:00", step=1, Digits="*"))
+    assert_snapshot("closed_menu_other_departments_nn", more)
     assert spoken(more) == (
-        "For helse og omsorg, trykk 3. For vatn, avløp og veg, trykk 5. For NAV Alver, trykk "
+        "For barnehage og skule, trykk 2. For helse og omsorg, trykk 3. For NAV Alver, trykk "
         "6. For byggesak, plan og oppmåling, trykk 1. For skatt, gebyr og faktura, trykk 4."
     )
     assert "/twilio/closed?lang=nn&amp;s=2&amp;n=0&amp;l=more" in more.xml()
     chosen = handle_closed_menu(ctx, make_turn("2026-12-07T09:00", step=2, l="more", Digits="6"))
     assert ">+4756375106</Number>" in chosen.xml()
     silent = handle_closed_menu(ctx, make_turn("2026-12-07T09:00", step=2, n="0", l="more"))
-    assert spoken(silent).startswith("For helse og omsorg, trykk 3.")
+    assert spoken(silent).startswith("For barnehage og skule, trykk 2.")
 
 
 def test_the_order_comes_from_the_config(alver_yaml):
-    old = "order: [barnehage_skule, helse_omsorg, vatn_veg, nav, byggesak, skatt_gebyr]"
+    old = "order: [vatn_veg, barnehage_skule, helse_omsorg, nav, byggesak, skatt_gebyr]"
     assert old in alver_yaml
     ctx = make_context(parse_config(alver_yaml.replace(old, "order: [nav, byggesak]")))
     text = spoken(answer_call(ctx, make_turn("2026-11-25T10:00")))
@@ -117,7 +129,7 @@ def test_the_order_comes_from_the_config(alver_yaml):
         ('more_key: "*"', 'more_key: "1"', "menus.more_key: '1' already means something"),
         ('more_key: "*"', 'more_key: "0"', "menus.more_key: '0' already means something"),
         ('more_key: "*"', 'more_key: "#"', "more_key"),
-        ("order: [barnehage_skule,", "order: [bibliotek,", "unknown department 'bibliotek'"),
+        ("order: [vatn_veg,", "order: [bibliotek,", "unknown department 'bibliotek'"),
         ('"0": switchboard   #', '"0": sms   #', "menus.closed.0: 0 is always switchboard"),
     ],
 )
