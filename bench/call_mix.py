@@ -1,11 +1,13 @@
 """The call mix by department in a simulated week, and the menu order it proposes.
 
 Plays a week of simulated traffic (`switchboard simulate`'s traffic: 1250 calls over the five
-weekdays from Monday 2026-11-23, seed 7) through the real service, counts the transfers to
-each department in its ground truth (the IVR's and the agents'), and prints the mix with the
-order that offers the busiest departments first (`menus.order` in the municipality file).
+weekdays from Monday 2026-11-23) through the real service, once per seed (7, 8 and 9 by
+default: one week's ranking of departments a few percent apart is noise), counts the
+transfers to each department in the ground truth (the IVR's and the agents'), and prints the
+mix with the order that offers the busiest departments first (`menus.order` in the
+municipality file).
 
-    .venv/bin/python bench/call_mix.py [--calls 1250] [--days 5] [--seed 7] [--config FILE]
+    .venv/bin/python bench/call_mix.py [--calls 1250] [--days 5] [--seeds 7 8 9] [--config FILE]
 
 The simulated callers choose among the departments that are open when they call, evenly:
 the mix measures the departments' opening hours, not what citizens ask about. Once the
@@ -33,22 +35,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--calls", type=int, default=1250)
     parser.add_argument("--days", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[7, 8, 9])
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     args = parser.parse_args()
     for noisy in ("httpx", "switchboard", "workers", "twilio", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config = parse_config(args.config.read_text(encoding="utf-8"))
-    plan = TrafficPlan(calls=args.calls, days=args.days, seed=args.seed)
-    with simulated_service(plan, config_path=args.config) as (outcome, _engine):
-        truth = outcome.truth
-    by_department = Counter(t.department for t in truth.transfers)
-    by_initiator = Counter((t.department, t.initiator) for t in truth.transfers)
+    by_department: Counter[str] = Counter()
+    by_initiator: Counter[tuple[str, str]] = Counter()
+    calls = 0
+    for seed in args.seeds:
+        plan = TrafficPlan(calls=args.calls, days=args.days, seed=seed)
+        with simulated_service(plan, config_path=args.config) as (outcome, _engine):
+            truth = outcome.truth
+        calls += len(truth.calls)
+        by_department.update(t.department for t in truth.transfers)
+        by_initiator.update((t.department, t.initiator) for t in truth.transfers)
     total = sum(by_department.values())
-    first = plan.start
+    seeds = " ".join(str(seed) for seed in args.seeds)
     lines = [
-        f"{len(truth.calls)} calls, {total} transfers, {plan.opening_days} weekdays from "
-        f"{first} (seed {plan.seed})",
+        f"{calls} calls, {total} transfers: {plan.opening_days} weekdays from {plan.start}, "
+        f"seeds {seeds}",
         f"{'department':<17} {'key':>3} {'ivr':>5} {'agent':>5} {'all':>5} {'share':>7}",
     ]
     keyed = sorted(config.departments, key=lambda d: (-by_department[d.id], d.key))
