@@ -221,6 +221,8 @@ def perform(
     elif target == "more":
         if menu == "open":  # within the grace too: its answer is judged when first offered
             render_open_menu(ctx, turn, reply, attempt=0, level="more", offered_at=at)
+        elif open_now:  # the switchboard opened while the closed menu played
+            render_open_menu(ctx, turn, reply, attempt=0, level="more")
         else:
             render_closed(ctx, turn, reply, attempt=0, intro=False, level="more")
     elif target == "sms":

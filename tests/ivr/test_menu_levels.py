@@ -138,3 +138,22 @@ def test_a_key_never_means_two_things(alver_yaml, before, after, problem):
     with pytest.raises(ConfigError) as caught:
         parse_config(alver_yaml.replace(before, after, 1))
     assert any(problem in error for error in caught.value.errors), caught.value.errors
+
+
+def test_eight_departments_do_not_fit_in_two_levels_of_five_keys(alver_yaml):
+    # Keys 7 and 8 become departments (no SMS, no callback): 1-8, with 9 and 0, is every digit.
+    extra = "".join(
+        f"  - id: {dep_id}\n"
+        f'    key: "{key}"\n'
+        f"    name: {{nn: {dep_id}}}\n"
+        f'    number: "+475637510{key}"\n'
+        '    hours: {mon: "09:00-15:00"}\n'
+        for dep_id, key in (("kultur", "7"), ("idrett", "8"))
+    )
+    marker = "\n# What the municipality does not handle"
+    text = alver_yaml.replace(marker, "\n" + extra + marker, 1)
+    text = text.replace('    "7": sms\n', '    "7": department:kultur\n', 1)
+    text = text.replace('    "8": callback\n', '    "8": department:idrett\n', 1)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(text)
+    assert "departments: at most 7 fit in the menus' two levels" in caught.value.errors
