@@ -75,7 +75,7 @@ def test_english_caller_hears_three_departments_at_the_top(ctx):
     reply = handle_open_menu(ctx, make_turn("2026-11-25T10:00", step=1, Digits="9"))
     text = spoken(reply)
     assert "For English" not in text
-    assert text.startswith("Tell us briefly what it is about. For water, sewage and roads,")
+    assert text.startswith("Tell us briefly what it is about. For kindergartens and schools,")
     assert "For health and care, press 3. For other departments, press star." in text
     more = handle_open_menu(ctx, make_turn("2026-11-25T10:00", language="en", step=2, Digits="*"))
     assert_snapshot("open_menu_other_departments_en", more)
@@ -99,23 +99,23 @@ def test_the_closed_menu_keeps_open_departments_through_the_second_level(alver_y
     assert_snapshot("closed_menu_open_departments_nn", first)
     top = spoken(first)
     assert "Vi opnar att i dag klokka ti." in top
-    assert "For vatn, avløp og veg, trykk 5. For andre avdelingar, trykk stjerne." in top
-    assert "For barnehage og skule" not in top
+    assert "For barnehage og skule, trykk 2. For andre avdelingar, trykk stjerne." in top
+    assert "For vatn, avløp og veg" not in top
     more = handle_closed_menu(ctx, make_turn("2026-12-07T09:00", step=1, Digits="*"))
     assert_snapshot("closed_menu_other_departments_nn", more)
     assert spoken(more) == (
-        "For barnehage og skule, trykk 2. For helse og omsorg, trykk 3. For NAV Alver, trykk "
+        "For vatn, avløp og veg, trykk 5. For helse og omsorg, trykk 3. For NAV Alver, trykk "
         "6. For byggesak, plan og oppmåling, trykk 1. For skatt, gebyr og faktura, trykk 4."
     )
     assert "/twilio/closed?lang=nn&amp;s=2&amp;n=0&amp;l=more" in more.xml()
     chosen = handle_closed_menu(ctx, make_turn("2026-12-07T09:00", step=2, l="more", Digits="6"))
     assert ">+4756375106</Number>" in chosen.xml()
     silent = handle_closed_menu(ctx, make_turn("2026-12-07T09:00", step=2, n="0", l="more"))
-    assert spoken(silent).startswith("For barnehage og skule, trykk 2.")
+    assert spoken(silent).startswith("For vatn, avløp og veg, trykk 5.")
 
 
 def test_the_order_comes_from_the_config(alver_yaml):
-    old = "order: [vatn_veg, barnehage_skule, helse_omsorg, nav, byggesak, skatt_gebyr]"
+    old = "order: [barnehage_skule, vatn_veg, helse_omsorg, nav, byggesak, skatt_gebyr]"
     assert old in alver_yaml
     ctx = make_context(parse_config(alver_yaml.replace(old, "order: [nav, byggesak]")))
     text = spoken(answer_call(ctx, make_turn("2026-11-25T10:00")))
@@ -129,7 +129,7 @@ def test_the_order_comes_from_the_config(alver_yaml):
         ('more_key: "*"', 'more_key: "1"', "menus.more_key: '1' already means something"),
         ('more_key: "*"', 'more_key: "0"', "menus.more_key: '0' already means something"),
         ('more_key: "*"', 'more_key: "#"', "more_key"),
-        ("order: [vatn_veg,", "order: [bibliotek,", "unknown department 'bibliotek'"),
+        ("order: [barnehage_skule,", "order: [bibliotek,", "unknown department 'bibliotek'"),
         ('"0": switchboard   #', '"0": sms   #', "menus.closed.0: 0 is always switchboard"),
     ],
 )
