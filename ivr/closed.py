@@ -1,6 +1,11 @@
 """The closed flow: when the switchboard opens, reception desks, emergency numbers, and the
 closed menu, which keeps open departments under their usual keys and offers on-call lines,
 an SMS with the self-service link and a callback at the next opening.
+
+The menu is laid out as the open one (ivr/layout.py): English right after the greeting, then
+when the switchboard opens, the choices, and only then the reception desks and the emergency
+numbers, so the first choice comes within `FIRST_CHOICE_SECONDS`. Departments that do not fit
+in `MAX_KEYS` go to the "other departments" level, under their usual keys.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from twilio.twiml.voice_response import Gather
 
 from ivr.call import Context, Reply, Turn
 from ivr.config import SWITCHBOARD, Config, Language
+from ivr.layout import department_order, first_level
 from ivr.phrases import describe_instant, holiday_name, spoken_clock
 from ivr.prompts import press_for, say
 
@@ -24,7 +30,7 @@ def option_text(ctx: Context, target: str, key: str, language: Language) -> str:
         "switchboard": "switchboard_option",
         "sms": "sms_option",
         "callback": "callback_option",
-        "repeat": "repeat_option",
+        "more": "more_option",
     }[target]
     return press_for(say(what, language), key, language)
 
@@ -85,22 +91,41 @@ def menu_gather(ctx: Context, turn: Turn, action: str, *, speech: bool) -> Gathe
     )
 
 
-def closed_lines(ctx: Context, turn: Turn) -> list[Spoken]:
+def english_line(ctx: Context, turn: Turn, menu: dict[str, str]) -> list[Spoken]:
+    """ "For English, press 9": first after the greeting, for a caller not already in English."""
+    if turn.language == "en":
+        return []
+    return [option_spoken(ctx, t, k, turn.language) for k, t in menu.items() if t == "english"]
+
+
+def closed_levels(ctx: Context, turn: Turn) -> tuple[list[Spoken], list[Spoken]]:
+    """The closed menu's choices at the top level, and the departments left for the "other
+    departments" level (empty when everything fits): open departments under their keys and
+    on-call lines in the config's order, then the SMS and the callback."""
     lang = turn.language
-    lines: list[Spoken] = []
-    for key, target in ctx.config.menus.closed.items():
-        if target.startswith("department:"):
-            department = ctx.config.department(target.split(":", 1)[1])
-            if ctx.hours.is_open(department.id, turn.at):
-                lines.append(option_spoken(ctx, target, key, lang))
-            elif department.on_call is not None:
-                what = department.on_call.description.get(lang)
-                lines.append((press_for(what, key, lang), lang))
-        elif target == "callback" and ctx.hours.next_opening(SWITCHBOARD, turn.at) is None:
+    menu = ctx.config.menus.closed
+    departments: list[Spoken] = []
+    for department in department_order(ctx.config):
+        key = department.key
+        if menu.get(key) != f"department:{department.id}":
             continue
-        elif target != "switchboard":
-            lines.append(option_spoken(ctx, target, key, lang))
-    return [line for line in lines if line[0]]
+        if ctx.hours.is_open(department.id, turn.at):
+            departments.append(option_spoken(ctx, f"department:{department.id}", key, lang))
+        elif department.on_call is not None:
+            what = department.on_call.description.get(lang)
+            departments.append((press_for(what, key, lang), lang))
+    others: list[Spoken] = []
+    for key, target in menu.items():
+        if target in {"switchboard", "english"} or target.startswith("department:"):
+            continue
+        if target == "callback" and ctx.hours.next_opening(SWITCHBOARD, turn.at) is None:
+            continue
+        others.append(option_spoken(ctx, target, key, lang))
+    fixed = len(english_line(ctx, turn, menu)) + len(others)
+    shown, rest = first_level(departments, fixed=fixed)
+    if rest:
+        shown.append(option_spoken(ctx, "more", ctx.config.menus.more_key, lang))
+    return [*shown, *others], rest
 
 
 def emergency_line(config: Config, language: Language) -> str:
@@ -110,8 +135,9 @@ def emergency_line(config: Config, language: Language) -> str:
     return say("emergency", language, medical="113", fire="110", police="112", legevakt=spaced)
 
 
-def closed_intro(ctx: Context, turn: Turn) -> list[str]:
-    """When the switchboard opens, which reception desk is open, and the emergency numbers."""
+def closed_intro(ctx: Context, turn: Turn) -> tuple[list[str], list[str]]:
+    """What comes before the choices (when the switchboard opens) and after them (which
+    reception desk is open, and the emergency numbers)."""
     lang = turn.language
     status = ctx.hours.status(SWITCHBOARD, turn.at)
     lines: list[str] = []
@@ -142,10 +168,7 @@ def closed_intro(ctx: Context, turn: Turn) -> list[str]:
         else:
             lines.append(say("closed", lang, next=when).split(". ", 1)[-1])
     desk = reception_line(ctx, turn)
-    if desk:
-        lines.append(desk)
-    lines.append(emergency_line(ctx.config, lang))
-    return lines
+    return lines, [*([desk] if desk else []), emergency_line(ctx.config, lang)]
 
 
 def reception_line(ctx: Context, turn: Turn) -> str:
@@ -170,13 +193,25 @@ def reception_line(ctx: Context, turn: Turn) -> str:
     return best[1] if best else ""
 
 
-def render_closed(ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro: bool) -> None:
+def render_closed(
+    ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro: bool, level: str = "top"
+) -> None:
+    """The closed menu, or its "other departments" level (`level="more"`, while some are
+    left for it). The level travels in the action URL as `l`."""
     lang = turn.language
-    action = ctx.url("/twilio/closed", turn, n=attempt)
+    top, rest = closed_levels(ctx, turn)
+    more = level == "more" and bool(rest)
+    params: dict[str, str | int] = {"n": attempt, **({"l": "more"} if more else {})}
+    action = ctx.url("/twilio/closed", turn, **params)
     gather = menu_gather(ctx, turn, action, speech=False)
-    if intro:
-        for line in closed_intro(ctx, turn):
-            ctx.speak(gather, line, lang)
-    speak_all(ctx, gather, closed_lines(ctx, turn))
+    if more:
+        speak_all(ctx, gather, rest)
+    else:
+        before, after = closed_intro(ctx, turn) if intro else ([], [])
+        lines = english_line(ctx, turn, ctx.config.menus.closed)
+        lines += [(line, lang) for line in before]
+        lines += top
+        lines += [(line, lang) for line in after]
+        speak_all(ctx, gather, lines)
     reply.twiml.append(gather)
     reply.twiml.redirect(action)

@@ -1,8 +1,9 @@
 """The municipality configuration: one YAML file, validated by pydantic.
 
 Everything a municipality can change without touching code lives here: phone hours, closed
-days, special days, departments, reception desks, both key maps, prompts' links and numbers.
-Parsing is pure: `parse_config(text)` takes the YAML text; reading the file is the edge's job.
+days, special days, departments, reception desks, the key maps (ivr/keymap.py), prompts' links
+and numbers. Parsing is pure: `parse_config(text)` takes the YAML text; reading the file is
+the edge's job.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pydantic import (
 )
 
 from ivr.fields import PhoneNumber, Strict
+from ivr.keymap import Menus, menu_problems
 from ivr.roster import Agents
 from ivr.switchboard_config import Queue, Transfer
 
@@ -274,26 +276,6 @@ class Voice(Strict):
     recordings: dict[str, dict[str, str]] = Field(default_factory=dict)
 
 
-MenuTarget = Annotated[
-    str, Field(pattern=r"^(department:[a-z][a-z0-9_]*|switchboard|english|sms|callback|repeat)$")
-]
-
-
-class Menus(Strict):
-    """The key maps. `open` applies while the switchboard is open, `closed` when it is not."""
-
-    open: dict[str, MenuTarget]
-    closed: dict[str, MenuTarget]
-
-    @field_validator("open", "closed")
-    @classmethod
-    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not re.fullmatch(r"[0-9*#]", key):
-                raise ValueError(f"key {key!r} must be one of 0-9, * or #")
-        return value
-
-
 class Municipality(Strict):
     name: str
     main_number: PhoneNumber
@@ -363,25 +345,7 @@ class Config(Strict):
             if dep.key in keys:
                 errors.append(f"departments[{i}].key: {dep.key!r} is already {keys[dep.key]}")
             keys[dep.key] = dep.id
-        known = {d.id for d in self.departments}
-        for menu_name in ("open", "closed"):
-            menu: dict[str, str] = getattr(self.menus, menu_name)
-            for key, target in menu.items():
-                where = f"menus.{menu_name}.{key}"
-                if target.startswith("department:"):
-                    dep_id = target.split(":", 1)[1]
-                    if dep_id not in known:
-                        errors.append(f"{where}: unknown department {dep_id!r}")
-                    elif self.department(dep_id).key != key:
-                        errors.append(
-                            f"{where}: department {dep_id!r} has key "
-                            f"{self.department(dep_id).key!r}, and a department keeps its key"
-                        )
-                elif key in keys and target != f"department:{keys[key]}":
-                    errors.append(f"{where}: key {key!r} already means department {keys[key]!r}")
-        targets = set(self.menus.open.values())
-        if "switchboard" not in targets:
-            errors.append("menus.open: no key leads to the switchboard")
+        errors += menu_problems(self.menus, keys)
         errors += self.switchboard.agents.conflicts(where="switchboard.agents")
         services = self.service_ids()
         for i, day in enumerate(self.calendar.special_days):

@@ -1,6 +1,10 @@
 """The main menu while the switchboard is open, and the closed flow with its own menu.
 
-Both key maps come from the config. A Gather is always followed by a Redirect to the same
+Both key maps come from the config. Each menu has two levels (ivr/layout.py): the top level
+offers English, asks for speech first and offers the busiest departments by key; its "other
+departments" key (`menus.more_key`) leads to the second level, which lists the rest under their
+usual keys. Every key of the menu works at both levels, spoken or not, and so does speech; the
+level travels in the action URL as `l=more`. A Gather is always followed by a Redirect to the same
 action URL, so silence arrives as a request without Digits or SpeechResult (docs/twilio.md).
 Silence or an invalid choice re-prompts once; then the caller goes to the switchboard
 queue when it is open, or hears goodbye when it is closed.
@@ -19,8 +23,10 @@ from datetime import UTC, datetime, timedelta
 
 from ivr import contact, queue, referral, transfer
 from ivr.call import Context, Reply, Turn
-from ivr.closed import menu_gather, option_spoken, render_closed, speak_all
-from ivr.config import SWITCHBOARD, Department
+from ivr.closed import english_line, menu_gather, option_spoken, render_closed, speak_all
+from ivr.config import SWITCHBOARD, Department, Language
+from ivr.keymap import MAX_KEYS
+from ivr.layout import keys_offered, open_levels
 from ivr.phrases import spoken_clock
 from ivr.prompts import say
 from ivr.speech import route
@@ -67,29 +73,50 @@ def answer_call(ctx: Context, turn: Turn) -> Reply:
 
 
 def render_open_menu(
-    ctx: Context, turn: Turn, reply: Reply, *, attempt: int, intro: bool = False
+    ctx: Context,
+    turn: Turn,
+    reply: Reply,
+    *,
+    attempt: int,
+    intro: bool = False,
+    level: str = "top",
+    offered_at: datetime | None = None,
 ) -> None:
+    """The open menu's top level, or its "other departments" level (`level="more"`).
+    `offered_at` is the instant its answer is judged at (the menu grace), by default now."""
     lang = turn.language
-    offered = int(turn.at.timestamp())
-    action = ctx.url("/twilio/menu", turn, n=attempt, m="open", o=offered)
+    menu = ctx.config.menus.open
+    keys = {target: key for key, target in menu.items()}
+    top, rest = open_levels(ctx.config, lang)
+    more = level == "more" and bool(rest)
+    offered = int((offered_at or turn.at).timestamp())
+    params: dict[str, str | int] = {"n": attempt, "m": "open", "o": offered}
+    if more:
+        params["l"] = "more"
+    action = ctx.url("/twilio/menu", turn, **params)
     gather = menu_gather(ctx, turn, action, speech=True)
-    if intro:
-        closes = ctx.hours.closes_at(SWITCHBOARD, turn.at)
-        if closes is not None:
-            local = closes.astimezone(ctx.config.zone)
-            ctx.speak(
-                gather,
-                say("open_until", lang, time=spoken_clock(local.time(), language=lang)),
-                lang,
-            )
+    lines = [] if more else english_line(ctx, turn, menu)
+    closes = ctx.hours.closes_at(SWITCHBOARD, turn.at)
+    if intro and not more and closes is not None:
+        clock = spoken_clock(closes.astimezone(ctx.config.zone).time(), language=lang)
+        lines.append((say("open_until", lang, time=clock), lang))
+    lines.append((say("ask_speech", lang), lang))
+    shown = rest if more else top
+    lines += [option_spoken(ctx, target, keys[target], lang) for target in shown]
+    if rest and not more:
+        lines.append(option_spoken(ctx, "more", ctx.config.menus.more_key, lang))
+    if "switchboard" in keys and len(keys_in(lines)) < MAX_KEYS:
+        lines.append(option_spoken(ctx, "switchboard", keys["switchboard"], lang))
+    if intro and not more:
         site = ctx.config.municipality.self_service_url.removeprefix("https://")
-        ctx.speak(gather, say("self_service_hint", lang, site=site.removeprefix("www.")), lang)
-    speak_all(
-        ctx, gather, [option_spoken(ctx, t, k, lang) for k, t in ctx.config.menus.open.items()]
-    )
-    ctx.speak(gather, say("speech_hint", lang), lang)
+        lines.append((say("self_service_hint", lang, site=site.removeprefix("www.")), lang))
+    speak_all(ctx, gather, lines)
     reply.twiml.append(gather)
     reply.twiml.redirect(action)
+
+
+def keys_in(lines: list[tuple[str, Language]]) -> list[str]:
+    return [key for text, _ in lines for key in keys_offered(text)]
 
 
 def open_menu_instant(ctx: Context, turn: Turn) -> datetime | None:
@@ -123,10 +150,11 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
     attempt = turn.number("n")
     judged_at = open_menu_instant(ctx, turn)
     late = judged_at != turn.at  # the switchboard has closed since the menu was offered
+    level = "more" if turn.get("l") == "more" else "top"
     digits, speech = turn.get("Digits").strip(), turn.get("SpeechResult").strip()
     target: str | None = None
     if digits:
-        target = ctx.config.menus.open.get(digits[:1])
+        target = key_target(ctx, ctx.config.menus.open, digits[:1])
         problem = "invalid_choice"
     elif speech:
         target = route(ctx.config, speech)  # referral:, department:, switchboard or None
@@ -141,6 +169,7 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
             "menu_choice",
             f"{turn.call_sid}:{turn.step}:menu",
             menu="open",
+            level=level,
             input="dtmf" if digits else "speech" if speech else "none",
             key=digits[:1] or None,
             target=target,
@@ -157,7 +186,7 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
         if attempt + 1 >= MAX_ATTEMPTS:
             queue.enqueue(ctx, turn, reply, queue="main")
         else:
-            render_open_menu(ctx, turn, reply, attempt=attempt + 1)
+            render_open_menu(ctx, turn, reply, attempt=attempt + 1, level=level)
         return reply
     perform(ctx, turn, reply, target=target, menu="open", judged_at=judged_at)
     return reply
@@ -189,11 +218,13 @@ def perform(
             queue.enqueue(ctx, turn, reply, queue="main")
         else:
             render_closed(ctx, turn, reply, attempt=0, intro=True)
-    elif target == "repeat":
-        if open_now:
-            render_open_menu(ctx, turn, reply, attempt=0, intro=True)
+    elif target == "more":
+        if menu == "open":  # within the grace too: its answer is judged when first offered
+            render_open_menu(ctx, turn, reply, attempt=0, level="more", offered_at=at)
+        elif open_now:  # the switchboard opened while the closed menu played
+            render_open_menu(ctx, turn, reply, attempt=0, level="more")
         else:
-            render_closed(ctx, turn, reply, attempt=0, intro=True)
+            render_closed(ctx, turn, reply, attempt=0, intro=False, level="more")
     elif target == "sms":
         contact.send_sms(ctx, turn, reply)
         _back_to_menu(ctx, turn, reply, menu)
@@ -205,6 +236,12 @@ def perform(
     else:
         department = ctx.config.department(target.split(":", 1)[1])
         choose_department(ctx, turn, reply, department, at=at)
+
+
+def key_target(ctx: Context, menu: dict[str, str], key: str) -> str | None:
+    """What a key means in a menu, at either level: its target, "more" for the "other
+    departments" key, or None."""
+    return "more" if key == ctx.config.menus.more_key else menu.get(key)
 
 
 def _back_to_menu(ctx: Context, turn: Turn, reply: Reply, menu: str) -> None:
@@ -258,8 +295,9 @@ def handle_closed_menu(ctx: Context, turn: Turn) -> Reply:
     """The closed menu's Gather action (or its Redirect on silence)."""
     reply = Reply()
     attempt = turn.number("n")
+    level = "more" if turn.get("l") == "more" else "top"
     digits = turn.get("Digits").strip()[:1]
-    target = ctx.config.menus.closed.get(digits) if digits else None
+    target = key_target(ctx, ctx.config.menus.closed, digits) if digits else None
     if target is not None and target.startswith("department:"):
         department = ctx.config.department(target.split(":", 1)[1])
         if not ctx.hours.is_open(department.id, turn.at) and department.on_call is None:
@@ -270,6 +308,7 @@ def handle_closed_menu(ctx: Context, turn: Turn) -> Reply:
             "menu_choice",
             f"{turn.call_sid}:{turn.step}:menu",
             menu="closed",
+            level=level,
             input="dtmf" if digits else "none",
             key=digits or None,
             target=target,
@@ -289,7 +328,7 @@ def handle_closed_menu(ctx: Context, turn: Turn) -> Reply:
             ctx.speak(reply.twiml, say("goodbye", turn.language), turn.language)
             reply.twiml.hangup()
         else:
-            render_closed(ctx, turn, reply, attempt=attempt + 1, intro=False)
+            render_closed(ctx, turn, reply, attempt=attempt + 1, intro=False, level=level)
         return reply
     perform(ctx, turn, reply, target=target, menu="closed")
     return reply

@@ -39,10 +39,16 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "For English, press {key}.",
         "en": "",
     },
-    "speech_hint": {
-        "nn": "Du kan òg seie kort kva du ringjer om.",
-        "nb": "Du kan også si kort hva du ringer om.",
-        "en": "You can also say briefly what your call is about.",
+    # The menus ask for speech first, then offer keys (ivr/layout.py).
+    "ask_speech": {
+        "nn": "Sei kort kva det gjeld.",
+        "nb": "Si kort hva det gjelder.",
+        "en": "Tell us briefly what it is about.",
+    },
+    "more_option": {
+        "nn": "andre avdelingar",
+        "nb": "andre avdelinger",
+        "en": "other departments",
     },
     "invalid_choice": {
         "nn": "Det var dessverre eit ugyldig val.",
@@ -83,11 +89,6 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nn": "å bli ringt opp når vi opnar",
         "nb": "å bli ringt opp når vi åpner",
         "en": "a call back when we open",
-    },
-    "repeat_option": {
-        "nn": "å høyre dette på nytt",
-        "nb": "å høre dette på nytt",
-        "en": "to hear this again",
     },
     "bounce": {
         "nn": "Vi fekk dessverre ikkje svar hjå {department}.",
@@ -379,12 +380,20 @@ def say(prompt_id: str, language: Language, **fields: object) -> str:
     return _PROMPTS[prompt_id][language].format(**fields)
 
 
+# Keys that are not digits, as said: the voices would read "*" as "asterisk" or not at all.
+_KEY_NAMES: dict[str, dict[Language, str]] = {
+    "*": {"nn": "stjerne", "nb": "stjerne", "en": "star"},
+}
+
+
 def press_for(what: str, key: str, language: Language) -> str:
-    """ "For byggesak, trykk 1." An English option that is an infinitive ("to hear this
-    again") takes no "For": "To hear this again, press 0."."""
+    """ "For byggesak, trykk 1.", "For andre avdelingar, trykk stjerne." An English option
+    that is an infinitive ("to hear this again") takes no "For": "To hear this again, press
+    0."."""
+    spoken = _KEY_NAMES.get(key, {}).get(language, key)
     if language == "en" and what.startswith("to "):
-        return f"{what[:1].upper()}{what[1:]}, press {key}."
-    return say("press_for", language, what=what, key=key)
+        return f"{what[:1].upper()}{what[1:]}, press {spoken}."
+    return say("press_for", language, what=what, key=spoken)
 
 
 def minutes(seconds: int, language: Language) -> str:

@@ -13,8 +13,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ivr.config import SWITCHBOARD, Config
+from ivr.config import SWITCHBOARD, Config, Language
 from ivr.hours import Hours
+from ivr.layout import open_levels
 from sim.twilio import Department, hang_up_after, press, talk
 from sim.twilio.scripts import Action
 
@@ -138,6 +139,14 @@ class Callers:
         keys = self.config.menus.open if menu == "open" else self.config.menus.closed
         return next(key for key, value in keys.items() if value == target)
 
+    def choose(self, department: str, *, language: Language = "nn") -> list[Action]:
+        """The keys a caller presses for a department in the open menu, as they hear it: its
+        key when the top level offers it, else "other departments" first, then its key."""
+        target = f"department:{department}"
+        top, _rest = open_levels(self.config, language)
+        key = press(self.key(target))
+        return [key] if target in top else [press(self.config.menus.more_key), key]
+
     def _talk(self, low: float = 60.0, high: float = 360.0) -> Action:
         return talk(self.random.uniform(low, high))
 
@@ -156,9 +165,11 @@ class Callers:
         if caller == "anonymous" and follow_up in {"recall", "late_recall", "hand_back_citizen"}:
             follow_up = "hand_back"  # no number to recognise them by; their department can
         if scenario == "ivr_transfer":
-            keys: list[Action] = [press(self.key(f"department:{self.random.choice(departments)}"))]
+            department = self.random.choice(departments)
             if self.random.random() < 0.05:
-                keys.insert(0, press(self.key("english")))
+                keys = [press(self.key("english")), *self.choose(department, language="en")]
+            else:
+                keys = self.choose(department)
             return Planned(scenario, [*keys, self._talk(60, 400), self._talk()], follow_up)
         if scenario == "agent_transfer":
             # Talks with the agent until transferred, then with the department (or the next
@@ -167,8 +178,8 @@ class Callers:
             after = self.random.uniform(20.0, 90.0)
             return Planned(scenario, script, follow_up, agent_transfer_after=after)
         if scenario == "transfer_hang_up":
-            key = press(self.key(f"department:{self.random.choice(departments)}"))
-            return Planned(scenario, [key, hang_up_after(self.random.uniform(5.0, 20.0))])
+            keys = self.choose(self.random.choice(departments))
+            return Planned(scenario, [*keys, hang_up_after(self.random.uniform(5.0, 20.0))])
         if scenario == "abandon":
             # Gives up after this long in the queue (some within 5 s), unless answered first.
             short = self.random.random() < 0.4
@@ -225,5 +236,5 @@ class Callers:
         departments = self.open_departments(at)
         if self.random.random() < 0.6 or not departments:
             return Planned(scenario, [press(self.key("switchboard")), self._talk()])
-        key = press(self.key(f"department:{self.random.choice(departments)}"))
-        return Planned(scenario, [key, self._talk(60, 300), self._talk()])
+        keys = self.choose(self.random.choice(departments))
+        return Planned(scenario, [*keys, self._talk(60, 300), self._talk()])

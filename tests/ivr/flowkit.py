@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
+
 from ivr.call import Context, LiveView, Reply, Turn
-from ivr.config import Config, Language
+from ivr.config import Config, Language, parse_config
 from ivr.hours import Hours
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -72,3 +74,32 @@ def assert_snapshot(name: str, reply: Reply) -> None:
             raise AssertionError(f"snapshot {path.name} is missing; generate it locally")
         path.write_text(actual, encoding="utf-8")
     assert actual == path.read_text(encoding="utf-8"), f"TwiML differs from {path.name}"
+
+
+def gathers(reply: Reply) -> list[str]:
+    """What the caller hears inside each <Gather> of the reply: one prompt each."""
+    dom = xml.dom.minidom.parseString(reply.xml())
+    return [
+        " ".join(
+            node.firstChild.data
+            for node in gather.getElementsByTagName("Say")
+            if isinstance(node.firstChild, xml.dom.minidom.Text)
+        )
+        for gather in dom.getElementsByTagName("Gather")
+    ]
+
+
+def early_departments_yaml(alver_yaml: str) -> str:
+    """Alver with every department open 08:00-16:00 on weekdays and the switchboard only
+    10:00-15:00: between 08:00 and 10:00 the closed menu has all six departments open."""
+    data = yaml.safe_load(alver_yaml)
+    weekdays = ("mon", "tue", "wed", "thu", "fri")
+    data["switchboard"]["hours"] = dict.fromkeys(weekdays, "10:00-15:00")
+    for department in data["departments"]:
+        department["hours"] = dict.fromkeys(weekdays, "08:00-16:00")
+    return str(yaml.safe_dump(data, allow_unicode=True))
+
+
+def early_departments(alver_yaml: str) -> Config:
+    """`early_departments_yaml`, parsed."""
+    return parse_config(early_departments_yaml(alver_yaml))

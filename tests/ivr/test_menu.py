@@ -20,10 +20,12 @@ def test_open_greeting_and_menu_snapshot(ctx):
     reply = answer_call(ctx, make_turn("2026-11-25T10:00"))
     assert_snapshot("open_menu_nn", reply)
     text = spoken(reply)
-    assert "Velkomen til Alver kommune" in text
-    assert "For byggesak, plan og oppmåling, trykk 1" in text
+    assert text.startswith("Velkomen til Alver kommune. For English, press 9.")
+    assert "Sei kort kva det gjeld. For barnehage og skule, trykk 2." in text
+    assert "For vatn, avløp og veg, trykk 5. For andre avdelingar, trykk stjerne." in text
     assert "For sentralbordet, trykk 0" in text
     assert "ope til klokka tre" in text
+    assert "byggesak" not in text  # on the second level, under its usual key
 
 
 def test_open_menu_gather_is_followed_by_redirect(ctx):
@@ -208,10 +210,13 @@ def test_closed_menu_callback_from_a_mobile_is_due_at_the_next_opening(ctx):
     assert "sluttar på 4 5 6 7" in spoken(reply)
 
 
-def test_the_english_closed_menu_says_to_hear_this_again_without_for(ctx):
+def test_the_closed_menu_offers_no_repeat_and_0_starts_it_again(ctx):
     text = spoken(answer_call(ctx, make_turn("2026-11-28T10:00", language="en")))
-    assert "To hear this again, press 0." in text
-    assert "For to " not in text
+    assert "hear this again" not in text  # the Redirect re-prompts on silence
+    assert "press 0" not in text
+    again = spoken(handle_closed_menu(ctx, make_turn("2026-11-28T10:00", step=1, Digits="0")))
+    assert "Sentralbordet er stengt no. Vi opnar att måndag 30. november klokka ni." in again
+    assert "ugyldig" not in again
 
 
 def test_speech_hints_are_in_the_gathers_language(alver: Config):

@@ -1,5 +1,7 @@
 """Every prompt in every language, and the main flows rendered, are free of wording that was
-once wrong (the issue "What callers hear"): none of it may come back."""
+once wrong (the issue "What callers hear"): none of it may come back. The same walk checks
+that the menus are short: no prompt offers more than five keys, and the first choice comes
+within 15 s of the start."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import pytest
 from ivr import queue
 from ivr.call import Context, LiveView, Reply
 from ivr.config import Config, Language, parse_config
-from ivr.menu import answer_call, handle_open_menu
+from ivr.keymap import MAX_KEYS
+from ivr.layout import FIRST_CHOICE_SECONDS, KEY_OFFER, keys_offered, speaking_seconds
+from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
 from ivr.phrases import (
     at_clock,
     describe_days,
@@ -22,7 +26,7 @@ from ivr.phrases import (
 )
 from ivr.prompts import _PROMPTS, minutes, press_for, prompt_ids, say
 from ivr.transfer import transfer_result, whisper, whisper_answer
-from tests.ivr.flowkit import make_context, make_turn, spoken
+from tests.ivr.flowkit import early_departments, gathers, make_context, make_turn, spoken
 
 LANGUAGES: tuple[Language, ...] = ("nn", "nb", "en")
 TID = "CA" + "1" * 32 + ".1"
@@ -53,7 +57,7 @@ def _fields(config: Config, language: Language) -> dict[str, str]:
         "name": config.municipality.name,
         "time": spoken_clock(time(15), language=language),
         "site": "alver.kommune.no",
-        "what": say("repeat_option", language),
+        "what": say("more_option", language),
         "key": "0",
         "department": department,
         "hours": describe_weekly(config.department("nav").hours, language=language),
@@ -90,14 +94,27 @@ def test_no_prompt_says_old_wrong_words(alver: Config, prompt_id: str, language:
     assert_nothing_wrong(text, language)
 
 
+def _menus(ctx: Context, language: Language) -> list[Reply]:
+    """Every menu at both levels, open and closed, as the caller first hears it."""
+    at = "2026-11-25T11:00"
+    return [
+        answer_call(ctx, make_turn(at, language=language)),  # the open menu
+        handle_open_menu(ctx, make_turn(at, language=language, step=1, Digits="*")),  # level 2
+        handle_open_menu(ctx, make_turn(at, language=language, step=2, l="more")),  # silence
+        answer_call(ctx, make_turn("2026-11-28T10:00", language=language)),  # closed, Saturday
+        answer_call(ctx, make_turn("2026-11-25T18:00", language=language)),  # closed, evening
+        answer_call(ctx, make_turn("2026-11-25T08:30", language=language)),  # helse is open
+        answer_call(ctx, make_turn("2026-05-01T10:00", language=language)),  # a holiday
+        answer_call(ctx, make_turn("2026-12-24T10:00", language=language)),  # a special day
+        handle_closed_menu(ctx, make_turn("2026-11-28T10:00", language=language, step=1)),
+    ]
+
+
 def _flows(ctx: Context, language: Language) -> list[Reply]:
     nav = ctx.config.department("nav")
     at = "2026-11-25T11:00"
     return [
-        answer_call(ctx, make_turn(at, language=language)),  # the open menu
-        answer_call(ctx, make_turn("2026-11-28T10:00", language=language)),  # closed, Saturday
-        answer_call(ctx, make_turn("2026-05-01T10:00", language=language)),  # a holiday
-        answer_call(ctx, make_turn("2026-12-24T10:00", language=language)),  # a special day
+        *_menus(ctx, language),
         # NAV is closed at 14:45 while the switchboard is open: its hours, then the options.
         handle_open_menu(ctx, make_turn("2026-11-25T14:45", language=language, step=1, Digits="6")),
         queue.wait(
@@ -133,3 +150,52 @@ def test_no_flow_says_old_wrong_words(alver_yaml: str, language: Language):
     config = parse_config(alver_yaml.replace(old, 'name: {nn: "Nav Alver", nb: "Nav Alver"'))
     for reply in _flows(make_context(config), language):
         assert_nothing_wrong(spoken(reply), language)
+
+
+def _early_menus(alver_yaml: str, language: Language) -> list[Reply]:
+    """Closed, with all six departments open (the switchboard opens at ten): both levels."""
+    ctx = make_context(early_departments(alver_yaml))
+    at = "2026-12-07T09:00"
+    return [
+        answer_call(ctx, make_turn(at, language=language)),
+        handle_closed_menu(ctx, make_turn(at, language=language, step=1, Digits="*")),
+        handle_closed_menu(ctx, make_turn(at, language=language, step=2, n="0", l="more")),
+    ]
+
+
+def first_choice_seconds(reply: Reply) -> float:
+    """When the first key other than English's 9 starts, in seconds from the reply's start,
+    by the speaking estimate (ivr/layout.py)."""
+    text = spoken(reply)
+    match = next(m for m in KEY_OFFER.finditer(text) if m.group(1) != "9")
+    sentence_start = text.rfind(". ", 0, match.start()) + 2
+    return speaking_seconds(text[:sentence_start])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_menu_is_short_and_comes_to_the_point(
+    alver: Config, alver_yaml: str, language: Language
+):
+    replies = [*_flows(make_context(alver), language), *_early_menus(alver_yaml, language)]
+    for reply in replies:
+        for prompt in gathers(reply):
+            assert len(keys_offered(prompt)) <= MAX_KEYS, prompt
+    for reply in [*_menus(make_context(alver), language), *_early_menus(alver_yaml, language)]:
+        text = spoken(reply)
+        assert first_choice_seconds(reply) <= FIRST_CHOICE_SECONDS, text
+        if 'input="dtmf speech"' in reply.xml():  # speech first, then the keys
+            asked = {"nn": "Sei kort", "nb": "Si kort", "en": "Tell us briefly"}[language]
+            first = next(m for m in KEY_OFFER.finditer(text) if m.group(1) != "9")
+            assert text.index(asked) < first.start(), text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_english_comes_first_for_a_norwegian_caller(alver: Config, language: Language):
+    text = spoken(
+        answer_call(make_context(alver), make_turn("2026-11-25T11:00", language=language))
+    )
+    if language == "en":
+        assert "press 9" not in text
+    else:
+        assert keys_offered(text)[0] == "9"
+        assert speaking_seconds(text[: text.index("For English")]) < 3

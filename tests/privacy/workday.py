@@ -103,7 +103,7 @@ class Workday:
         return [*ask, press(f"{national}#"), press("1")]
 
     def _queue_and_hang_up(self, open_: bool) -> list[Action]:
-        return [press("0"), hang_up()]  # closed: "0" repeats the menu, then they hang up
+        return [press("0"), hang_up()]  # closed: "0" starts the closed flow again, then a hang-up
 
     def now(self) -> datetime:
         """The time the service answers at."""

@@ -44,8 +44,8 @@ def test_key_pressed_at_15_00_05_keeps_its_open_menu_meaning(service, redis_clie
 
 def test_key_pressed_at_15_01_30_hears_just_closed_and_the_closed_options(service, redis_client):
     sim = simulate(service, "2026-11-25T14:59:50")
-    # The caller thinks long: the open menu ends at about 15:00:15, the key comes at 15:01:30.
-    sim.timing = replace(sim.timing, think_seconds=75.0)
+    # The caller thinks long: the open menu ends at about 15:00:08, the key comes at 15:01:30.
+    sim.timing = replace(sim.timing, think_seconds=82.0)
     call = sim.place_call(from_=MOBILE, to="+4756375000", script=[press("2"), silence()])
     sim.run()
     text = call.transcript_text()
