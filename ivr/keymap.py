@@ -40,6 +40,15 @@ class Menus(Strict):
     # switchboard, English, SMS and callback. Never "#", which ends Twilio's input.
     more_key: Annotated[str, Field(pattern=r"^[0-9*]$")] = "*"
 
+    def key_for(self, target: str) -> str | None:
+        """The key that means `target` in the closed menu, else in the open one (a key means
+        the same everywhere, so other menus offer the same thing under the same key)."""
+        for menu in (self.closed, self.open):
+            for key, meaning in menu.items():
+                if meaning == target:
+                    return key
+        return None
+
     @field_validator("open", "closed")
     @classmethod
     def _keys(cls, value: dict[str, str]) -> dict[str, str]:

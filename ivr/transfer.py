@@ -19,6 +19,7 @@ from ivr import contact, queue
 from ivr.call import Context, MarkAccepted, Reply, Turn
 from ivr.closed import render_closed
 from ivr.config import SWITCHBOARD, Department
+from ivr.keymap import SWITCHBOARD_KEY
 from ivr.phrases import describe_instant, describe_weekly, sentence_start
 from ivr.prompts import press_for, say
 from ivr.vocabulary import NOT_BOUNCE_OUTCOMES, Initiator
@@ -222,19 +223,27 @@ def department_closed(ctx: Context, turn: Turn, reply: Reply, *, department: Dep
     action = ctx.url("/twilio/department/closed", turn, d=department.id)
     gather = Gather(input="dtmf", num_digits=1, action=action, timeout=6)
     ctx.speak(gather, text, lang)
-    options = [press_for(say("sms_option", lang), "1", lang)]
+    sms_key = _sms_key(ctx)
+    options = [press_for(say("sms_option", lang), sms_key, lang)] if sms_key else []
     if ctx.hours.is_open(SWITCHBOARD, turn.at):
-        options.append(press_for(say("switchboard_option", lang), "0", lang))
+        options.append(press_for(say("switchboard_option", lang), SWITCHBOARD_KEY, lang))
     if department.on_call is not None:
         what = department.on_call.description.get(lang)
-        options.append(press_for(what, "5", lang))
+        options.append(press_for(what, department.key, lang))
     ctx.speak(gather, " ".join(options), lang)
     reply.twiml.append(gather)
     reply.twiml.redirect(action)
 
 
+def _sms_key(ctx: Context) -> str | None:
+    """The SMS key of the closed menu, so that a key means the same in every menu (None: the
+    municipality offers no SMS)."""
+    return ctx.config.menus.key_for("sms")
+
+
 def handle_department_closed(ctx: Context, turn: Turn, *, department: Department) -> Reply:
-    """The closed department's menu: 1 SMS, 0 switchboard, 5 on-call; silence goes on."""
+    """The closed department's menu: the SMS key of the closed menu (7 in Alver), 0 the
+    switchboard, the department's own key its on-call line; silence goes on."""
     reply = Reply()
     digits = turn.get("Digits").strip()[:1]
     switchboard_open = ctx.hours.is_open(SWITCHBOARD, turn.at)
@@ -248,10 +257,10 @@ def handle_department_closed(ctx: Context, turn: Turn, *, department: Department
             key=digits or None,
         )
     )
-    if digits == "1":
+    if digits and digits == _sms_key(ctx):
         contact.send_sms(ctx, turn, reply)
         _hang_up(ctx, turn, reply)
-    elif digits == "5" and department.on_call is not None:
+    elif digits == department.key and department.on_call is not None:
         dial_on_call(ctx, turn, reply, department=department)
     elif switchboard_open:
         queue.enqueue(ctx, turn, reply, queue="main")

@@ -8,6 +8,7 @@ from ivr.call import Context
 from ivr.closed import speech_hints
 from ivr.config import Config, parse_config
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu
+from ivr.transfer import handle_department_closed
 from tests.ivr.flowkit import assert_snapshot, make_context, make_turn, spoken
 
 
@@ -188,6 +189,17 @@ def test_closed_department_says_its_hours_and_offers_the_rest(ctx):
     assert "har telefontid måndag til fredag klokka ni til to" in text
     assert "i morgon klokka ni" in text
     assert "For sentralbordet, trykk 0" in text
+
+
+def test_a_closed_department_offers_its_options_under_the_keys_they_have_everywhere(ctx):
+    """The SMS is 7 there as in the closed menu, never 1 (byggesak's key)."""
+    byggesak = ctx.config.department("byggesak")
+    at = "2026-11-25T14:30"
+    sms = handle_department_closed(ctx, make_turn(at, step=2, Digits="7"), department=byggesak)
+    assert [e.kind for e in sms.events] == ["menu_choice", "sms_requested"]
+    one = handle_department_closed(ctx, make_turn(at, step=2, Digits="1"), department=byggesak)
+    assert "sms_requested" not in [e.kind for e in one.events]
+    assert "<Enqueue" in one.xml()  # the switchboard is open: the caller is not lost
 
 
 def test_closed_menu_on_call_key_dials_the_on_call_line(ctx, alver):
