@@ -20,6 +20,9 @@ for the next request that passes those checks.
 `POST .../Messages.json` creates an SMS (see `messages.py`), kept in `messages` by SID; it needs
 no simulator, so SMS tests use `SimulatedRest` without `attach`.
 
+`GET .../Queues.json` lists the simulator's queues and `POST .../Queues/{QU}/Members/{CA…}.json`
+with `Url` moves a waiting caller out of a queue (see `queue_resources.py`).
+
 `GET .../IncomingPhoneNumbers.json` lists the numbers added with `add_number` (see
 `numbers.py`), as `switchboard twilio check` reads them.
 
@@ -45,6 +48,7 @@ from urllib.parse import urlsplit
 from sim.twilio.calls import Call
 from sim.twilio.messages import create_message, error
 from sim.twilio.numbers import IncomingNumber, number_page
+from sim.twilio.queue_resources import queues_answer
 from sim.twilio.twiml import SimulatorLimitation
 from twilio.http import HttpClient
 from twilio.http.response import Response
@@ -130,6 +134,14 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         if numbers is not None and method == "GET" and numbers["account"] == self.account_sid:
             page = number_page(self.account_sid, self.numbers, form.get("PhoneNumber"))
             return Response(200, json.dumps(page), {"Content-Type": "application/json"})
+        if self.sim is not None and match_account(parts.path, self.account_sid):
+            if "/Queues" in parts.path:
+                failure = self._failure()
+                if failure is not None:
+                    return failure
+                answer = queues_answer(self.sim, self.account_sid, method, parts.path, form)
+                if answer is not None:
+                    return answer
         match = CALL_PATH.fullmatch(parts.path)
         if match is None or method not in {"GET", "POST"}:
             return error(404, 20404, f"The requested resource {parts.path} was not found")
@@ -144,6 +156,12 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             if refusal is not None:
                 return refusal
         return Response(200, json.dumps(self._resource(call)), {"Content-Type": "application/json"})
+
+    def _failure(self) -> Response | None:
+        if self._failures:
+            status, code, message = self._failures.pop(0)
+            return error(status, code, message)
+        return None
 
     def _message(self, account: str, form: dict[str, str]) -> Response:
         if account != self.account_sid:
@@ -214,3 +232,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             "uri": f"{path}.json",
             "subresource_uris": {"recordings": f"{path}/Recordings.json"},
         }
+
+
+def match_account(path: str, account_sid: str) -> bool:
+    return path.startswith(f"/2010-04-01/Accounts/{account_sid}/")
