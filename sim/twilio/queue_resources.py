@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
@@ -46,7 +46,7 @@ def _not_found(path: str) -> Response:
 
 def queue_resource(account_sid: str, queue: Queue, now: datetime) -> dict[str, object]:
     path = f"/2010-04-01/Accounts/{account_sid}/Queues/{queue.sid}"
-    stamp = format_datetime(now, usegmt=True)
+    stamp = format_datetime(now.astimezone(UTC), usegmt=True)
     return {
         "sid": queue.sid,
         "account_sid": account_sid,
@@ -70,7 +70,7 @@ def member_resource(
         "queue_sid": queue.sid,
         "position": position,
         "wait_time": member.waited(now),
-        "date_enqueued": format_datetime(member.joined_at, usegmt=True),
+        "date_enqueued": format_datetime(member.joined_at.astimezone(UTC), usegmt=True),
         "uri": f"/2010-04-01/Accounts/{account_sid}/Queues/{queue.sid}/Members/"
         f"{member.call.sid}.json",
     }

@@ -41,6 +41,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -217,11 +218,11 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             "from_formatted": call.from_,
             "status": call.status,
             "direction": call.direction,
-            "start_time": format_datetime(call.answered_at or call.started_at, usegmt=True),
-            "end_time": format_datetime(call.ended_at, usegmt=True) if call.ended_at else None,
+            "start_time": _http_date(call.answered_at or call.started_at),
+            "end_time": _http_date(call.ended_at) if call.ended_at else None,
             "duration": str(call.duration) if call.ended else None,
-            "date_created": format_datetime(call.started_at, usegmt=True),
-            "date_updated": format_datetime(call.ended_at or call.started_at, usegmt=True),
+            "date_created": _http_date(call.started_at),
+            "date_updated": _http_date(call.ended_at or call.started_at),
             "api_version": "2010-04-01",
             "answered_by": None,
             "forwarded_from": call.forwarded_from,
@@ -236,3 +237,8 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
 
 def match_account(path: str, account_sid: str) -> bool:
     return path.startswith(f"/2010-04-01/Accounts/{account_sid}/")
+
+
+def _http_date(at: datetime) -> str:
+    """An RFC 2822 date in GMT, as Twilio writes them, whatever the instant's time zone."""
+    return format_datetime(at.astimezone(UTC), usegmt=True)
