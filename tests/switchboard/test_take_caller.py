@@ -312,3 +312,21 @@ def _id_of(world: World, agent: Call) -> str:
     found = world.config.switchboard.agents.find(agent.from_)
     assert found is not None
     return found.id
+
+
+def test_when_twilio_fails_the_agent_line_answers_with_the_main_queue(world):
+    sim = world.simulator()
+    returned = bounced_caller(sim, FIRST, after=0)
+    sim.run_until(START + timedelta(seconds=50))
+    world.rest.fail_next(status=503, code=20503, message="Service Unavailable")
+    agent = client_agent(sim, after=50, stays=400)
+    sim.run_until(START + timedelta(seconds=60))
+
+    # No move, so no announcement: the agent waits on the main queue, not the returns queue.
+    assert "DIAL queue sentralbord (timeout 120 s)" in agent.transcript_text()
+    assert "Retur frå" not in agent.transcript_text()
+    assert [r.status for r in world.rest.requests] == [503]
+    # The claim was released: when the idle Dial asks again, the agent takes the caller.
+    sim.run_until(START + timedelta(seconds=250))
+    assert BUSY_BARNEHAGE in agent.transcript_text()
+    assert connected(returned, CLIENT_AGENT)
