@@ -39,6 +39,9 @@ class LiveView:
     # The step an API redirect of this call started at (`LiveState.mark_redirected`), if any:
     # a Dial action from an earlier step belongs to the Dial the redirect interrupted.
     redirect_step: int | None = None
+    # For a caller in an agent's own queue (`a` in the URL): whether that agent's leg is
+    # still idle on the agent line, waiting for them (ivr.handover.hold).
+    agent_on_line: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,13 @@ class AgentTalking:
 
 
 @dataclass(frozen=True)
+class Unclaimed:
+    """The caller is back in their own queue: any agent may claim them again."""
+
+    call_sid: str
+
+
+@dataclass(frozen=True)
 class AgentGone:
     agent_id: str
     call_sid: str
@@ -141,6 +151,7 @@ Change = (
     | AgentWaiting
     | AgentTalking
     | AgentGone
+    | Unclaimed
 )
 
 

@@ -29,6 +29,7 @@ from ivr.call import (
     QueueName,
     Reply,
     Turn,
+    Unclaimed,
     Waiting,
 )
 from ivr.phrases import return_cause
@@ -75,7 +76,13 @@ def moved(ctx: Context, turn: Turn) -> Reply:
     action the old queue requested (QueueResult `redirected`) does not end the visit: this
     step's `queue_moved` says so (workers/visits.py)."""
     reply = Reply()
-    queue, visit, agent_id = queue_of(turn), turn.get("v"), _agent_id(ctx, turn)
+    enqueue_again(ctx, turn, reply, agent_id=_agent_id(ctx, turn))
+    return reply
+
+
+def enqueue_again(ctx: Context, turn: Turn, reply: Reply, *, agent_id: str) -> None:
+    """The visit's caller joins `agent_id`'s queue, or (empty) their own queue again."""
+    queue, visit = queue_of(turn), turn.get("v")
     target = agent_queue(agent_id) if agent_id else TWILIO_QUEUES[queue]
     reply.events.append(
         ctx.event(
@@ -90,8 +97,9 @@ def moved(ctx: Context, turn: Turn) -> Reply:
     )
     if agent_id:
         reply.changes.append(QueueLeave(queue=queue, call_sid=turn.call_sid))
-    else:  # moved back: waiting in its own queue again
+    else:  # moved back: waiting in its own queue again, for any agent
         reply.changes.append(QueueJoin(queue=queue, call_sid=turn.call_sid))
+        reply.changes.append(Unclaimed(call_sid=turn.call_sid))
     # `a` (empty when moved back) tells the waitUrl and the action whose queue this is.
     reply.twiml.enqueue(
         target,
@@ -99,11 +107,17 @@ def moved(ctx: Context, turn: Turn) -> Reply:
         wait_url=ctx.url("/twilio/queue/wait", q=queue, v=visit, lang=turn.language, a=agent_id),
         wait_url_method="POST",
     )
-    return reply
 
 
 def hold(ctx: Context, turn: Turn, reply: Reply) -> None:
-    """The waitUrl in an agent's queue: the agent is on their way, so music only."""
+    """The waitUrl in an agent's queue: the agent is on their way, so music only. If the agent
+    has left the agent line meanwhile (hung up before their Dial took the caller), the caller
+    goes back to their own queue, in the same visit: the caller leaves the agent's queue, and the
+    Enqueue action (`ivr.queue.done`) enqueues them again (`enqueue_again`). A `<Redirect>`
+    would not do: in a waitUrl document it only fetches the next wait document."""
+    if turn.live.agent_on_line is False:
+        reply.twiml.leave()
+        return
     music = ctx.config.switchboard.queue.hold_music
     gather = Gather(input="dtmf", num_digits=1, timeout=2)
     gather.play(music.url, loop=1)

@@ -182,7 +182,10 @@ def done(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
         )
     )
     reply.changes.append(QueueLeave(queue=queue, call_sid=turn.call_sid))
-    if result == "leave":
+    if result == "leave" and turn.get("a"):
+        # Left an agent's queue because the agent had gone (handover.hold): back in line.
+        handover.enqueue_again(ctx, turn, reply, agent_id="")
+    elif result == "leave":
         if reason == "callback_number":
             contact.ask_for_number(ctx, turn, reply, attempt=0)
         else:

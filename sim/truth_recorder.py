@@ -140,16 +140,14 @@ class _Visit:
 def _moved(end: QueueResult, following: list[Entry]) -> bool:
     """Whether the queue `end` reports is left for an agent's queue, or from one back to a
     switchboard queue: `redirected`, and the next thing the call does is join that queue."""
-    if end.result != "redirected":
+    from_agent = end.queue.startswith(AGENT_QUEUE_PREFIX)
+    if end.result != "redirected" and not (end.result == "leave" and from_agent):
         return False
     for entry in following:
         if isinstance(entry, DialStarted):
             return False
         if isinstance(entry, Enqueued):
-            return AGENT_QUEUE_PREFIX in (
-                entry.queue[: len(AGENT_QUEUE_PREFIX)],
-                end.queue[: len(AGENT_QUEUE_PREFIX)],
-            )
+            return from_agent or entry.queue.startswith(AGENT_QUEUE_PREFIX)
     return False
 
 

@@ -195,7 +195,11 @@ def make_turn(services: Services, request: Request, params: dict[str, str]) -> T
         step=step,
         at=at,
         live=services.live.view(
-            call_sid=call_sid, transfer_id=params.get("t", ""), caller_id=caller_id, at=at
+            call_sid=call_sid,
+            transfer_id=params.get("t", ""),
+            caller_id=caller_id,
+            at=at,
+            agent_id=params.get("a", ""),
         ),
     )
 

@@ -34,6 +34,7 @@ from ivr.call import (
     QueueJoin,
     QueueLeave,
     SetLeaveReason,
+    Unclaimed,
 )
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,11 @@ class LiveState:
         self._available = available
         self._on_failure = on_failure
 
-    def view(self, *, call_sid: str, transfer_id: str, caller_id: str, at: datetime) -> LiveView:
+    def view(
+        self, *, call_sid: str, transfer_id: str, caller_id: str, at: datetime, agent_id: str = ""
+    ) -> LiveView:
+        """What the step needs; `agent_id` (a caller in that agent's queue) also reads whether
+        the agent is still on the agent line."""
         if not self._available():
             return LiveView()
         try:
@@ -80,7 +85,13 @@ class LiveState:
             pipe.zcount(f"{PREFIX}:queue:returns", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
             pipe.get(f"{PREFIX}:leave:{call_sid}")
             pipe.get(_pin_key(caller_id))
+            if agent_id:
+                pipe.get(agent_key(agent_id))
             results = pipe.execute()
+            agent_on_line: bool | None = None
+            if agent_id:
+                *results, leg = results
+                agent_on_line = leg is not None and self.idle(_text(leg), at=at)
         except redis.RedisError as exc:
             log.warning("live state unreadable, the flow goes on without it: %s", exc)
             self._on_failure(exc)
@@ -100,7 +111,16 @@ class LiveState:
             redirected=redirected,
             pin_failures=int(pin_failures or 0),
             redirect_step=_step(raw_redirected),
+            agent_on_line=agent_on_line,
         )
+
+    def idle(self, agent_call_sid: str, *, at: datetime) -> bool:
+        """Whether that agent leg sits idle in `<Dial><Queue>` at `at`. Raises RedisError."""
+        until = self._redis.get(idle_key(agent_call_sid))
+        try:
+            return until is not None and float(_text(until)) >= at.timestamp()
+        except ValueError:
+            return False
 
     def apply(self, changes: list[Change], *, at: datetime) -> None:
         if not changes or not self._available():
@@ -150,9 +170,14 @@ class LiveState:
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
             case AgentWaiting(agent_id=agent_id, call_sid=call_sid, seconds=seconds):
                 pipe.set(agent_key(agent_id), call_sid.encode(), ex=AGENT_TTL_SECONDS)
-                pipe.set(idle_key(call_sid), agent_id.encode(), ex=seconds + IDLE_SLACK_SECONDS)
+                # The deadline is in the value, read against the request's clock (as queue
+                # members' staleness is); the TTL only cleans up.
+                until = at.timestamp() + seconds + IDLE_SLACK_SECONDS
+                pipe.set(idle_key(call_sid), str(until).encode(), ex=seconds + IDLE_SLACK_SECONDS)
             case AgentTalking(call_sid=call_sid):
                 pipe.delete(idle_key(call_sid))
+            case Unclaimed(call_sid=call_sid):
+                pipe.delete(claim_key(call_sid))
             case AgentGone(agent_id=agent_id, call_sid=call_sid):
                 pipe.delete(idle_key(call_sid))
                 pipe.delete(agent_key(agent_id))
@@ -177,6 +202,15 @@ def agent_key(agent_id: str) -> str:
 def idle_key(agent_call_sid: str) -> str:
     """Present while that agent leg sits idle in `<Dial><Queue>`."""
     return f"{PREFIX}:idle:{agent_call_sid}"
+
+
+def claim_key(call_sid: str) -> str:
+    """Which agent claimed this waiting caller (switchboard.queue_moves)."""
+    return f"{PREFIX}:claim:{call_sid}"
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def _step(marker: bytes | None) -> int | None:

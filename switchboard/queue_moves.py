@@ -35,7 +35,7 @@ from switchboard.livestate import (
     STALE_MEMBER_SECONDS,
     LiveState,
     agent_key,
-    idle_key,
+    claim_key,
     member_key,
 )
 
@@ -58,10 +58,6 @@ class TakeRefused(Exception):
 
 class NotInQueue(Exception):
     """Twilio does not have the caller in that queue (any more)."""
-
-
-def claim_key(call_sid: str) -> str:
-    return f"{PREFIX}:claim:{call_sid}"
 
 
 class QueueSids:
@@ -128,11 +124,11 @@ class QueueMoves:
         found = [self.waiting(_text(sid), at=at) for sid in sids]
         return sorted((w for w in found if w is not None), key=lambda w: w.joined_at)
 
-    def idle_leg(self, agent_id: str) -> str | None:
+    def idle_leg(self, agent_id: str, *, at: datetime) -> str | None:
         """The agent's leg on the agent line, if it sits idle in `<Dial><Queue>`."""
         raw = self._redis.get(agent_key(agent_id))
         leg = _text(raw) if raw is not None else None
-        if leg is None or not self._redis.exists(idle_key(leg)):
+        if leg is None or not self._live.idle(leg, at=at):
             return None
         return leg
 
@@ -220,7 +216,7 @@ class QueueMoves:
         """Hand the caller `call_sid` to the agent: claim, move the caller, redirect the agent.
         Raises TakeRefused; after a refusal nobody has moved and the claim is released."""
         try:
-            leg = self.idle_leg(agent_id)
+            leg = self.idle_leg(agent_id, at=at)
             if leg is None:
                 raise TakeRefused(
                     409,

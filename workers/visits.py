@@ -20,9 +20,11 @@ Until then `ended` is None: the caller is still waiting, or the report is late.
 
 A visit an agent took out of order (`queue_moved`: the caller's queue member was moved to the
 agent's own queue, ivr/handover.py) stays one visit. The old queue's `queue_left` with
-`QueueResult=redirected` is the move, not the end; the visit ends with the agent queue's
-`queue_left`, and is answered at its `queue_answered`, which names the visit. Twilio's
-QueueTime restarts in the new queue, so a moved visit's wait counts from its `queue_joined`.
+`QueueResult=redirected` is the move, not the end (nor is a `leave` from the agent's queue when
+the agent had gone, after which the caller joins their own queue again); the visit ends with
+the last queue's `queue_left`, and is answered at its `queue_answered`, which names the visit.
+Twilio's QueueTime restarts in the new queue, so a moved visit's wait counts from its
+`queue_joined`.
 """
 
 from __future__ import annotations
@@ -93,8 +95,11 @@ def project_visits(
     lefts: dict[str, Event] = {}
     for event in of.get("queue_left", []):
         visit = text_value(event.data.get("visit")) or ""
-        if visit in moved and event.data.get("result") == "redirected":
-            continue  # the move to an agent's queue, not the end of the visit
+        result = event.data.get("result")
+        if visit in moved and (
+            result == "redirected" or (result == "leave" and event.data.get("agent"))
+        ):
+            continue  # a move to an agent's queue, or back from it: not the end of the visit
         lefts.setdefault(visit, event)
     visit_ids = [text_value(j.data.get("visit")) or j.dedupe_key for j in joins]
     answers = _match_answers(joins, visit_ids, of.get("queue_answered", []))

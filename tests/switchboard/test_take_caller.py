@@ -330,3 +330,33 @@ def test_when_twilio_fails_the_agent_line_answers_with_the_main_queue(world):
     sim.run_until(START + timedelta(seconds=250))
     assert BUSY_BARNEHAGE in agent.transcript_text()
     assert connected(returned, CLIENT_AGENT)
+
+
+def test_a_caller_whose_agent_left_goes_back_to_the_returns_queue(world):
+    sim = world.simulator()
+    returned = bounced_caller(sim, FIRST, after=0)
+    sim.run_until(START + timedelta(seconds=50))
+    # The agent is given the caller, and hangs up while hearing who it is.
+    quitter = client_agent(sim, after=50, stays=2)
+    sim.run_until(START + timedelta(seconds=60))
+    assert [m.call.sid for m in sim.queue("agent-sentralbord").members] == [returned.sid]
+    kari = place_agent(
+        sim,
+        world.config.switchboard.agents.find(AGENT_NUMBER),
+        pin=PIN,
+        stays=200,
+        at=START + timedelta(seconds=280),
+    )
+    sim.run()
+
+    assert not connected(returned, CLIENT_AGENT)
+    assert "CONNECTED" not in quitter.transcript_text()
+    # Back in the returns queue once the agent's idle line had lapsed, then taken by Kari.
+    text = returned.transcript_text()
+    after_the_move = text[text.index("ENQUEUE agent-sentralbord") :]
+    assert "QUEUE agent-sentralbord → leave" in after_the_move
+    assert "ENQUEUE sentralbord-retur" in after_the_move
+    assert connected(returned, AGENT_NUMBER)
+    assert BUSY_BARNEHAGE in kari.transcript_text()
+    visits = [v for v in world.visits() if v.call_sid == returned.sid]
+    assert [(v.queue, v.ended) for v in visits] == [("returns", "answered")]
