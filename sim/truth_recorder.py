@@ -126,15 +126,13 @@ class _Visit:
     joined: datetime
     answered_after: int | None = None
     keys: list[str] = field(default_factory=list)
-    # Moved to an agent's queue by a queue member update: one visit all along, whose wait
-    # counts from the first join (Twilio's QueueTime restarts in the new queue).
+    # Moved to an agent's queue by a queue member update: one visit all along, whose wait is
+    # the time queued in each queue it was in (`earlier`: those it was moved out of).
     moved: bool = False
-    was_moved: bool = False
+    earlier: int = 0
 
     def since_joined(self, entry: Dequeued | QueueResult) -> int:
-        if not self.was_moved:
-            return entry.waited
-        return round((entry.at - self.joined).total_seconds())
+        return self.earlier + entry.waited
 
 
 def _moved(end: QueueResult, following: list[Entry]) -> bool:
@@ -195,7 +193,7 @@ class TruthRecorder:
                     self._add_transfer(truth, transfer)
             elif isinstance(entry, Enqueued):
                 if visit is not None and visit.moved:
-                    visit.moved, visit.was_moved = False, True
+                    visit.moved = False
                     continue  # the same visit, in an agent's queue (or back in its own)
                 visit = _Visit(queue=self._queue(entry.queue), joined=entry.at)
             elif isinstance(entry, Dequeued) and visit is not None:
@@ -207,6 +205,7 @@ class TruthRecorder:
             elif isinstance(entry, QueueResult) and visit is not None:
                 visit.moved = _moved(entry, entries[index + 1 :])
                 if visit.moved:
+                    visit.earlier += entry.waited
                     continue  # a member update moved the caller on: the visit goes on
                 result = self._visit_result(visit, entry)
                 wait = visit.answered_after if result == "answered" else visit.since_joined(entry)

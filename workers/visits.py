@@ -23,8 +23,8 @@ agent's own queue, ivr/handover.py) stays one visit. The old queue's `queue_left
 `QueueResult=redirected` is the move, not the end (nor is a `leave` from the agent's queue when
 the agent had gone, after which the caller joins their own queue again); the visit ends with
 the last queue's `queue_left`, and is answered at its `queue_answered`, which names the visit.
-Twilio's QueueTime restarts in the new queue, so a moved visit's wait counts from its
-`queue_joined`.
+Twilio's QueueTime restarts in the new queue, so a moved visit's wait is the sum of its
+QueueTimes: in each queue it was moved out of (the moves' `queue_left`), and in the last.
 """
 
 from __future__ import annotations
@@ -93,13 +93,17 @@ def project_visits(
     joins = of.get("queue_joined", [])
     moved = {text_value(e.data.get("visit")) for e in of.get("queue_moved", [])} - {None}
     lefts: dict[str, Event] = {}
+    earlier: dict[str, float] = {}  # a moved visit's time in the queues it was moved out of
     for event in of.get("queue_left", []):
         visit = text_value(event.data.get("visit")) or ""
         result = event.data.get("result")
         if visit in moved and (
             result == "redirected" or (result == "leave" and event.data.get("agent"))
         ):
-            continue  # a move to an agent's queue, or back from it: not the end of the visit
+            # A move to an agent's queue, or back from it: not the end of the visit.
+            waited = seconds_value(event.data.get("queue_time_seconds")) or 0.0
+            earlier[visit] = earlier.get(visit, 0.0) + waited
+            continue
         lefts.setdefault(visit, event)
     visit_ids = [text_value(j.data.get("visit")) or j.dedupe_key for j in joins]
     answers = _match_answers(joins, visit_ids, of.get("queue_answered", []))
@@ -126,7 +130,7 @@ def project_visits(
                 left=left,
                 answer=answer,
                 callback=callback is not None,
-                moved=visit_id in moved,
+                earlier=earlier.get(visit_id, 0.0) if visit_id in moved else None,
                 boundary=boundary,
                 end=end,
                 hours=hours,
@@ -148,16 +152,16 @@ def _visit(
     end: Event | None,
     hours: Hours,
     buckets: Buckets,
-    moved: bool = False,
+    earlier: float | None = None,
 ) -> VisitRow:
     result = text_value(left.data.get("result")) if left else None
     reason = left.data.get("reason") if left else None
     left_wait = seconds_value(left.data.get("queue_time_seconds")) if left else None
     answered_at = answer.at if answer else None
     queue_time = seconds_value(answer.data.get("queue_time_seconds")) if answer else None
-    if moved:  # QueueTime restarted in the agent's queue: count from the join
-        queue_time = between(join.at, answered_at)
-        left_wait = between(join.at, left.at) if left else None
+    if earlier is not None:  # moved: QueueTime restarted in each queue, so add them up
+        queue_time = earlier + queue_time if queue_time is not None else None
+        left_wait = earlier + left_wait if left_wait is not None else None
     if answer is None and result in ANSWERED_RESULTS and left_wait is not None:
         # The <Queue url> report is lost; the Enqueue action's QueueTime says when.
         answered_at, queue_time = join.at + timedelta(seconds=left_wait), left_wait
