@@ -19,9 +19,11 @@ agent stays ready until they hang up.
 Returned callers first, without a race: when one waits, `connect` has the context's mover
 (`switchboard.queue_moves`) claim the longest-waiting unclaimed one for this agent and move
 them to the agent's own queue (`ivr.handover`); the agent hears the department and cause and
-dials that queue. When nobody is left to claim (another agent got them), or the move fails,
-the agent dials the main queue: never an empty returns queue. Without a mover (no Twilio
-account, as in development) the agent dials the returns queue as before.
+dials that queue. When nobody is left to claim (another agent got them), the agent dials the
+main queue: never an empty returns queue. When Twilio does not move the caller (an error, no
+answer), the caller is still in the returns queue, unclaimed, and the agent dials it as before:
+the main queue would leave returned callers unserved for as long as Twilio's REST API is down.
+Without a mover (no Twilio account, as in development) the agent dials the returns queue.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ivr.call import (
     AgentGone,
     AgentWaiting,
     Context,
+    MoveFailed,
     PinFailed,
     QueueName,
     Reply,
@@ -150,15 +153,20 @@ def connect(ctx: Context, turn: Turn, reply: Reply) -> None:
     queue: QueueName = "returns" if turn.live.returns_waiting else "main"
     if queue == "returns" and ctx.mover is not None:
         step = int(turn.at.timestamp() * 1000)  # as an API redirect's: never a counted step
-        taken = ctx.mover.take_return(
-            agent_id=agent.id,
-            at=turn.at,
-            move_url=lambda waiting: handover.move_url(ctx, waiting, agent.id, step=step),
-        )
+        try:
+            taken = ctx.mover.take_return(
+                agent_id=agent.id,
+                at=turn.at,
+                move_url=lambda waiting: handover.move_url(ctx, waiting, agent.id, step=step),
+            )
+        except MoveFailed:
+            taken = None  # the caller still waits in the returns queue: dial it, as before
+        else:
+            if taken is None:
+                queue = "main"  # nobody left to claim: never an empty returns queue
         if taken is not None:
             handover.serve(ctx, turn, reply, agent_id=agent.id, waiting=taken)
             return
-        queue = "main"  # nobody left to claim, or the move failed
     if queue == "returns":
         ctx.speak(reply.twiml, say("agent_returns_first", lang), lang)
     idle = ctx.config.switchboard.agents.idle_dial_seconds

@@ -169,9 +169,15 @@ class Waiting:
     cause: str | None = None
 
 
+class MoveFailed(Exception):
+    """Twilio did not move the claimed caller (an error or no answer); they still wait where
+    they were, unclaimed."""
+
+
 class Mover(Protocol):
     """Moves the longest-waiting unclaimed returned caller to an agent's own queue
-    (`switchboard.queue_moves`): the flow's one port to Redis and Twilio's REST API."""
+    (`switchboard.queue_moves`): the flow's one port to Redis and Twilio's REST API. None:
+    nobody left to claim (or live state unreadable); MoveFailed: Twilio did not move them."""
 
     def take_return(
         self, *, agent_id: str, at: datetime, move_url: Callable[[Waiting], str]

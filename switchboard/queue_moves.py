@@ -12,8 +12,10 @@ The TwiML and the words are decided in `ivr.handover`; this module does the I/O:
 - **the agent**: the API redirects the agent's idle leg (`calls(sid).update(url=…)`), after
   marking the redirect in live state so the interrupted Dial's action claims nothing.
 
-On the agent line every failure falls back (the agent dials the main queue): Redis with the
-web client's tight timeouts, Twilio with the webhook client's (`MOVE_TIMEOUT_SECONDS`). The API
+On the agent line every failure has an answer: nobody left to claim, or Redis failing (the web
+client's tight timeouts), means the main queue; Twilio failing (the webhook client gives up
+after `MOVE_TIMEOUT_SECONDS`) raises `MoveFailed`, and the agent dials the returns queue, where
+the caller still waits. The API
 reports failures instead (`TakeRefused`), with the claim released.
 """
 
@@ -28,7 +30,7 @@ import redis
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
-from ivr.call import TWILIO_QUEUES, QueueName, Waiting
+from ivr.call import TWILIO_QUEUES, MoveFailed, QueueName, Waiting
 from ivr.config import LANGUAGES, Language
 from switchboard.livestate import (
     PREFIX,
@@ -186,10 +188,14 @@ class QueueMoves:
             except NotInQueue:
                 self._forget(waiting)
                 continue  # gone meanwhile: the next one
-            except Exception as exc:  # Redis or Twilio: never fail the agent's webhook
-                log.warning("agent line: could not move %s (%s)", waiting.call_sid, exc)
+            except redis.RedisError as exc:  # never fail the agent's webhook
+                log.warning("agent line: live state failed, main queue instead: %s", exc)
                 self.release(waiting.call_sid)
                 return None
+            except Exception as exc:  # Twilio refused or did not answer: they stay put
+                log.warning("agent line: Twilio did not move %s (%s)", waiting.call_sid, exc)
+                self.release(waiting.call_sid)
+                raise MoveFailed(str(exc)) from None
             log.info("agent line: %s takes returned caller %s", agent_id, waiting.call_sid)
             return waiting
         return None

@@ -314,22 +314,24 @@ def _id_of(world: World, agent: Call) -> str:
     return found.id
 
 
-def test_when_twilio_fails_the_agent_line_answers_with_the_main_queue(world):
+def test_when_twilio_fails_the_agent_line_dials_the_returns_queue_where_the_caller_waits(world):
     sim = world.simulator()
     returned = bounced_caller(sim, FIRST, after=0)
     sim.run_until(START + timedelta(seconds=50))
     world.rest.fail_next(status=503, code=20503, message="Service Unavailable")
     agent = client_agent(sim, after=50, stays=400)
-    sim.run_until(START + timedelta(seconds=60))
+    sim.run_until(START + timedelta(seconds=70))
 
-    # No move, so no announcement: the agent waits on the main queue, not the returns queue.
-    assert "DIAL queue sentralbord (timeout 120 s)" in agent.transcript_text()
-    assert "Retur frå" not in agent.transcript_text()
+    # Not moved (Twilio said 503), so still in the returns queue: the agent dials it and
+    # takes them, hearing only that a returned caller comes.
     assert [r.status for r in world.rest.requests] == [503]
-    # The claim was released: when the idle Dial asks again, the agent takes the caller.
-    sim.run_until(START + timedelta(seconds=250))
-    assert BUSY_BARNEHAGE in agent.transcript_text()
+    text = agent.transcript_text()
+    assert "Innringar som kjem i retur frå ei avdeling." in text
+    assert "DIAL queue sentralbord-retur (timeout 120 s)" in text
     assert connected(returned, CLIENT_AGENT)
+    sim.run()
+    visits = [v for v in world.visits() if v.call_sid == returned.sid]
+    assert [(v.queue, v.ended) for v in visits] == [("returns", "answered")]
 
 
 def test_a_caller_whose_agent_left_goes_back_to_the_returns_queue(world):
