@@ -84,7 +84,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         self.sim = sim
         self.requests: list[RestRequest] = []
         self.messages: dict[str, dict[str, object]] = {}
-        self._failures: list[tuple[int, int, str]] = []
+        self._failures: list[tuple[int, int, str, str]] = []
         self.numbers: list[IncomingNumber] = []
 
     def add_number(self, phone_number: str, **fields: str | None) -> IncomingNumber:
@@ -97,8 +97,9 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         self.numbers.append(number)
         return number
 
-    def fail_next(self, *, status: int, code: int, message: str) -> None:
-        self._failures.append((status, code, message))
+    def fail_next(self, *, status: int, code: int, message: str, path: str = "") -> None:
+        """Fail the next request (that passes the checks) whose path contains `path`."""
+        self._failures.append((status, code, message, path))
 
     def attach(self, sim: TwilioSimulator) -> None:
         self.sim = sim
@@ -137,7 +138,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             return Response(200, json.dumps(page), {"Content-Type": "application/json"})
         if self.sim is not None and match_account(parts.path, self.account_sid):
             if "/Queues" in parts.path:
-                failure = self._failure()
+                failure = self._failure(parts.path)
                 if failure is not None:
                     return failure
                 answer = queues_answer(self.sim, self.account_sid, method, parts.path, form)
@@ -149,27 +150,28 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         call = self._call(match["sid"]) if match["account"] == self.account_sid else None
         if call is None:
             return error(404, 20404, f"The requested resource {parts.path} was not found")
-        if self._failures:
-            status, code, message = self._failures.pop(0)
-            return error(status, code, message)
+        failure = self._failure(parts.path)
+        if failure is not None:
+            return failure
         if method == "POST":
             refusal = self._update(call, form)
             if refusal is not None:
                 return refusal
         return Response(200, json.dumps(self._resource(call)), {"Content-Type": "application/json"})
 
-    def _failure(self) -> Response | None:
-        if self._failures:
-            status, code, message = self._failures.pop(0)
-            return error(status, code, message)
+    def _failure(self, path: str) -> Response | None:
+        for index, (status, code, message, part) in enumerate(self._failures):
+            if part in path:
+                del self._failures[index]
+                return error(status, code, message)
         return None
 
     def _message(self, account: str, form: dict[str, str]) -> Response:
         if account != self.account_sid:
             return error(404, 20404, "The requested resource was not found")
-        if self._failures:
-            status, code, message = self._failures.pop(0)
-            return error(status, code, message)
+        failure = self._failure("/Messages.json")
+        if failure is not None:
+            return failure
         response, created = create_message(self.account_sid, form)
         if created is not None:
             self.messages[str(created["sid"])] = created

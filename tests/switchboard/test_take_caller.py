@@ -362,3 +362,28 @@ def test_a_caller_whose_agent_left_goes_back_to_the_returns_queue(world):
     assert BUSY_BARNEHAGE in kari.transcript_text()
     visits = [v for v in world.visits() if v.call_sid == returned.sid]
     assert [(v.queue, v.ended) for v in visits] == [("returns", "answered")]
+
+
+def test_when_the_agents_line_cannot_be_redirected_the_caller_goes_back_in_line(world):
+    sim = world.simulator()
+    agent = client_agent(sim, after=0)
+    caller = bounced_caller(sim, FIRST, after=1)
+    sim.run_until(START + timedelta(seconds=60))
+    headers = world.signed_in("sentralbord")
+    world.rest.fail_next(status=500, code=20500, message="Internal Server Error", path="/Calls/")
+
+    failed = world.take(sim, caller.sid, headers)
+    sim.run_until(START + timedelta(seconds=70))
+
+    assert failed.status_code == 502
+    assert "the caller is back in the queue" in failed.json()["detail"]["message"]
+    assert [m.call.sid for m in sim.queue("sentralbord-retur").members] == [caller.sid]
+    assert "Retur frå" not in agent.transcript_text()
+    # Unclaimed again: the next try hands them over.
+    retried = world.take(sim, caller.sid, headers)
+    sim.run_until(START + timedelta(seconds=90))
+    assert retried.status_code == 202
+    assert connected(caller, CLIENT_AGENT)
+    sim.run()
+    visits = [v for v in world.visits() if v.call_sid == caller.sid]
+    assert [(v.queue, v.ended) for v in visits] == [("returns", "answered")]
