@@ -15,13 +15,33 @@ agents keep working through a Redis outage, and a guesser still gets only a few 
 
 After each conversation, or when the idle Dial times out, the Dial action asks again, so an
 agent stays ready until they hang up.
+
+Returned callers first, without a race: when one waits, `connect` has the context's mover
+(`switchboard.queue_moves`) claim the longest-waiting unclaimed one for this agent and move
+them to the agent's own queue (`ivr.handover`); the agent hears the department and cause and
+dials that queue. When nobody is left to claim (another agent got them), the agent dials the
+main queue: never an empty returns queue. When Twilio does not move the caller (an error, no
+answer), the caller is still in the returns queue, unclaimed, and the agent dials it as before:
+the main queue would leave returned callers unserved for as long as Twilio's REST API is down.
+Without a mover (no Twilio account, as in development) the agent dials the returns queue.
 """
 
 from __future__ import annotations
 
 from twilio.twiml.voice_response import Dial, Gather
 
-from ivr.call import TWILIO_QUEUES, Context, PinFailed, QueueName, Reply, Turn
+from ivr import handover
+from ivr.call import (
+    TWILIO_QUEUES,
+    AgentGone,
+    AgentWaiting,
+    Context,
+    MoveFailed,
+    PinFailed,
+    QueueName,
+    Reply,
+    Turn,
+)
 from ivr.config import Config
 from ivr.prompts import say
 
@@ -111,19 +131,46 @@ def agent_next(ctx: Context, turn: Turn) -> Reply:
     got in (requests are signed), so it checks the roster but does not ask for the PIN again.
     """
     reply = Reply()
-    if ctx.config.switchboard.agents.find(turn.caller) is None:
+    agent = ctx.config.switchboard.agents.find(turn.caller)
+    if agent is None:
         return _refuse(ctx, reply, "agent_denied")
     if turn.get("CallStatus") in {"completed", "canceled"}:
+        reply.changes.append(AgentGone(agent_id=agent.id, call_sid=turn.call_sid))
         return reply  # the agent hung up
+    redirected = turn.live.redirect_step
+    if redirected is not None and turn.step < redirected:
+        # The Dial an API redirect interrupted (ivr.handover): Twilio ignores this answer,
+        # and the agent's leg is already taking the chosen caller. Claim nothing here.
+        return reply
     connect(ctx, turn, reply)
     return reply
 
 
 def connect(ctx: Context, turn: Turn, reply: Reply) -> None:
     lang = ctx.config.municipality.default_language
+    agent = ctx.config.switchboard.agents.find(turn.caller)
+    assert agent is not None  # every caller of connect has checked the roster
     queue: QueueName = "returns" if turn.live.returns_waiting else "main"
+    if queue == "returns" and ctx.mover is not None:
+        step = int(turn.at.timestamp() * 1000)  # as an API redirect's: never a counted step
+        try:
+            taken = ctx.mover.take_return(
+                agent_id=agent.id,
+                at=turn.at,
+                move_url=lambda waiting: handover.move_url(ctx, waiting, agent.id, step=step),
+            )
+        except MoveFailed:
+            taken = None  # the caller still waits in the returns queue: dial it, as before
+        else:
+            if taken is None:
+                queue = "main"  # nobody left to claim: never an empty returns queue
+        if taken is not None:
+            handover.serve(ctx, turn, reply, agent_id=agent.id, waiting=taken)
+            return
     if queue == "returns":
         ctx.speak(reply.twiml, say("agent_returns_first", lang), lang)
+    idle = ctx.config.switchboard.agents.idle_dial_seconds
+    reply.changes.append(AgentWaiting(agent_id=agent.id, call_sid=turn.call_sid, seconds=idle))
     dial = Dial(
         action=ctx.url("/twilio/agent/next", turn),
         timeout=ctx.config.switchboard.agents.idle_dial_seconds,

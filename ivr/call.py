@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 from urllib.parse import urlencode
 
 from twilio.twiml import TwiML
@@ -36,6 +36,12 @@ class LiveView:
     redirected: bool = False
     # Wrong agent PINs from this caller (by pseudonym) in the current window (ivr.agent).
     pin_failures: int | None = None
+    # The step an API redirect of this call started at (`LiveState.mark_redirected`), if any:
+    # a Dial action from an earlier step belongs to the Dial the redirect interrupted.
+    redirect_step: int | None = None
+    # For a caller in an agent's own queue (`a` in the URL): whether that agent's leg is
+    # still idle on the agent line, waiting for them (ivr.handover.hold).
+    agent_on_line: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -74,8 +80,16 @@ class MarkAccepted:
 
 @dataclass(frozen=True)
 class QueueJoin:
+    """A caller joins a queue (or, from the waitUrl, is still there). A join with a `visit`
+    also records who waits, for moving them to an agent (`ivr.handover`)."""
+
     queue: QueueName
     call_sid: str
+    visit: str = ""
+    language: str = ""
+    caller_id: str = ""
+    department: str | None = None  # a bounce's department and cause (its transfer outcome)
+    cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,7 +113,75 @@ class PinFailed:
     window_seconds: int
 
 
-Change = MarkAccepted | QueueJoin | QueueLeave | SetLeaveReason | PinFailed
+@dataclass(frozen=True)
+class AgentWaiting:
+    """The agent's leg `call_sid` sits in `<Dial><Queue>`, idle, for up to `seconds`."""
+
+    agent_id: str
+    call_sid: str
+    seconds: int
+
+
+@dataclass(frozen=True)
+class AgentTalking:
+    """The agent leg `call_sid` took a caller (the `<Queue url>` request): no longer idle."""
+
+    call_sid: str
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """The caller is back in their own queue: any agent may claim them again."""
+
+    call_sid: str
+
+
+@dataclass(frozen=True)
+class AgentGone:
+    agent_id: str
+    call_sid: str
+
+
+Change = (
+    MarkAccepted
+    | QueueJoin
+    | QueueLeave
+    | SetLeaveReason
+    | PinFailed
+    | AgentWaiting
+    | AgentTalking
+    | AgentGone
+    | Unclaimed
+)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A caller waiting in a switchboard queue, as live state knows them."""
+
+    call_sid: str
+    queue: QueueName
+    visit: str
+    language: Language
+    joined_at: float  # seconds since the epoch
+    caller_id: str = ""
+    department: str | None = None
+    cause: str | None = None
+
+
+class MoveFailed(Exception):
+    """Twilio did not move the claimed caller (an error or no answer); they still wait where
+    they were, unclaimed."""
+
+
+class Mover(Protocol):
+    """Moves the longest-waiting unclaimed returned caller to an agent's own queue
+    (`switchboard.queue_moves`): the flow's one port to Redis and Twilio's REST API. None:
+    nobody left to claim (or live state unreadable); MoveFailed: Twilio did not move them."""
+
+    def take_return(
+        self, *, agent_id: str, at: datetime, move_url: Callable[[Waiting], str]
+    ) -> Waiting | None: ...
 
 
 @dataclass
@@ -128,6 +210,9 @@ class Context:
     # Days a callback's number is kept after the callback (settings.retain_callback_days):
     # the caller is told when asking for one.
     retain_callback_days: int = 7
+    # Claims and moves returned callers for the agent line; None (no Twilio account, as in
+    # development): agents dial the returns queue itself.
+    mover: Mover | None = None
 
     def url(self, path: str, turn: Turn | None = None, **params: str | int) -> str:
         """An absolute URL for Twilio, carrying the language and the next step counter."""

@@ -23,6 +23,7 @@ EventKind = Literal[
     "queue_joined",
     "queue_answered",
     "queue_left",
+    "queue_moved",
     "callback_requested",
     "sms_requested",
     "call_ended",

@@ -326,3 +326,26 @@ def describe_days(count: int, *, language: Language) -> str:
     one, many = _DAY_WORDS[language]
     amount = _SMALL_NUMBERS[language][count - 1] if 1 <= count <= 12 else str(count)
     return f"{amount} {one if count == 1 else many}"
+
+
+# Why a returned caller came back, as the agent hears it: a bounce's cause is its transfer's
+# outcome (ivr/vocabulary.py, BOUNCE_CAUSES).
+_RETURN_CAUSES: dict[str, dict[Language, str]] = {
+    "no_answer": {"nn": "Ingen svarte.", "nb": "Ingen svarte.", "en": "Nobody answered."},
+    "busy": {"nn": "Det var oppteke.", "nb": "Det var opptatt.", "en": "The line was busy."},
+    "declined": {
+        "nn": "Ingen tok imot samtalen.",
+        "nb": "Ingen tok imot samtalen.",
+        "en": "Nobody accepted the call.",
+    },
+    "failed": {
+        "nn": "Samtalen gjekk ikkje gjennom.",
+        "nb": "Samtalen gikk ikke gjennom.",
+        "en": "The call did not go through.",
+    },
+}
+
+
+def return_cause(cause: str | None, *, language: Language) -> str:
+    """ "Ingen svarte.": why a bounced caller came back; empty for a cause we do not know."""
+    return _RETURN_CAUSES.get(cause or "", {}).get(language, "")

@@ -366,6 +366,11 @@ _PROMPTS: dict[str, dict[Language, str]] = {
         "nb": "Innringer som kommer i retur fra en avdeling.",
         "en": "Caller returned from a department.",
     },
+    "agent_return_from": {
+        "nn": "Retur frå {department}.",
+        "nb": "Retur fra {department}.",
+        "en": "Returned from {department}.",
+    },
 }
 
 _MINUTES: dict[Language, tuple[str, str]] = {

@@ -1,10 +1,10 @@
 """The switchboard queues: joining, the wait loop, leaving, and being answered.
 
 Returns are served first with two Twilio queues: bounced callers join `sentralbord-retur`,
-everyone else `sentralbord`, and the agent side dials the returns queue whenever a returned
-caller is waiting (see `ivr.agent`). This needs no REST call on the request path; the price
-is that an agent already idling on the main queue picks up a new return only when that Dial
-times out and re-asks (at most the agent Dial timeout plus Twilio's 5 s buffer).
+everyone else `sentralbord`. When a returned caller waits, the agent line claims one for the
+asking agent and moves them to the agent's own queue (`ivr.agent`, `ivr.handover`); an agent
+already idling on the main queue picks up a new return when that Dial times out and re-asks (at
+most the agent Dial timeout plus Twilio's 5 s buffer), or at once when taken from the console.
 
 Each join is a queue *visit* (`<CallSid>.<step>`), the unit service level is counted in.
 """
@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 from twilio.twiml.voice_response import Gather
 
-from ivr import contact
+from ivr import contact, handover
 from ivr.call import (
     TWILIO_QUEUES,
+    AgentTalking,
     Context,
     QueueJoin,
     QueueLeave,
@@ -38,7 +39,14 @@ HOLD_GATHER_TIMEOUT = 2
 
 
 def enqueue(
-    ctx: Context, turn: Turn, reply: Reply, *, queue: QueueName, bounced_from: str | None = None
+    ctx: Context,
+    turn: Turn,
+    reply: Reply,
+    *,
+    queue: QueueName,
+    bounced_from: str | None = None,
+    department: str | None = None,
+    cause: str | None = None,
 ) -> None:
     visit = f"{turn.call_sid}.{turn.step}"
     reply.events.append(
@@ -52,7 +60,17 @@ def enqueue(
             caller=turn.caller_id,
         )
     )
-    reply.changes.append(QueueJoin(queue=queue, call_sid=turn.call_sid))
+    reply.changes.append(
+        QueueJoin(
+            queue=queue,
+            call_sid=turn.call_sid,
+            visit=visit,
+            language=turn.language,
+            caller_id=turn.caller_id,
+            department=department,
+            cause=cause,
+        )
+    )
     if queue == "main":
         ctx.speak(reply.twiml, say("to_switchboard", turn.language), turn.language)
     reply.twiml.enqueue(
@@ -86,6 +104,9 @@ def wait(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
     announcements, then hold music for about `announce_every_seconds`, then a short Gather
     timeout, and Twilio asks again."""
     reply = Reply()
+    if turn.get("a"):  # handed to an agent (ivr.handover): they are on their way
+        handover.hold(ctx, turn, reply)
+        return reply
     # Each wait refreshes the caller's place in live state, so lost leaves age out.
     reply.changes.append(QueueJoin(queue=queue, call_sid=turn.call_sid))
     lang = turn.language
@@ -157,10 +178,14 @@ def done(ctx: Context, turn: Turn, *, queue: QueueName, visit: str) -> Reply:
             result=result,
             reason=reason,
             queue_time_seconds=turn.number("QueueTime"),
+            agent=turn.get("a") or None,  # left an agent's own queue (ivr.handover)
         )
     )
     reply.changes.append(QueueLeave(queue=queue, call_sid=turn.call_sid))
-    if result == "leave":
+    if result == "leave" and turn.get("a"):
+        # Left an agent's queue because the agent had gone (handover.hold): back in line.
+        handover.enqueue_again(ctx, turn, reply, agent_id="")
+    elif result == "leave":
         if reason == "callback_number":
             contact.ask_for_number(ctx, turn, reply, attempt=0)
         else:
@@ -184,7 +209,11 @@ def answered(ctx: Context, turn: Turn, *, queue: QueueName) -> Reply:
             queue=queue,
             queue_time_seconds=turn.number("QueueTime"),
             agent_call_sid=agent_leg or None,
+            # Known when the agent dialled their own queue for this very visit (ivr.handover).
+            visit=turn.get("v") or None,
         )
     )
     reply.changes.append(QueueLeave(queue=queue, call_sid=turn.call_sid))
+    if agent_leg:
+        reply.changes.append(AgentTalking(call_sid=agent_leg))
     return reply

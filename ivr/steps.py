@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ivr import agent, contact, queue, transfer
+from ivr import agent, contact, handover, queue, transfer
 from ivr.call import TWILIO_QUEUES, Context, QueueName, Reply, Turn
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu, handle_referral_sms
 from ivr.vocabulary import Initiator
@@ -67,9 +67,11 @@ STEPS: dict[str, Step] = {
     ),
     "/queue/done": lambda ctx, turn: queue.done(ctx, turn, queue=_queue(turn), visit=turn.get("v")),
     "/queue/answered": lambda ctx, turn: queue.answered(ctx, turn, queue=_queue(turn)),
+    "/queue/move": handover.moved,
     "/callback/number": contact.handle_number,
     "/callback/confirm": contact.handle_confirm,
     "/agent": agent.agent_entry,
     "/agent/pin": agent.agent_pin,
     "/agent/next": agent.agent_next,
+    "/agent/take": handover.agent_take,
 }

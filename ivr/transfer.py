@@ -199,7 +199,15 @@ def transfer_result(
         ctx.speak(
             reply.twiml, say("bounce_queue" if first else "bounce_queue_priority", lang), lang
         )
-        queue.enqueue(ctx, turn, reply, queue="returns", bounced_from=transfer_id)
+        queue.enqueue(
+            ctx,
+            turn,
+            reply,
+            queue="returns",
+            bounced_from=transfer_id,
+            department=department.id,
+            cause=outcome,
+        )
     else:
         render_closed(ctx, turn, reply, attempt=0, intro=True)
     return reply

@@ -25,6 +25,7 @@ from typing import Literal
 
 from ivr.call import TWILIO_QUEUES
 from ivr.config import SWITCHBOARD, Config
+from ivr.handover import AGENT_QUEUE_PREFIX
 from ivr.hours import Hours
 from ivr.vocabulary import RECALL_WINDOW, Initiator
 from ivr.vocabulary import TransferOutcome as Outcome
@@ -125,6 +126,27 @@ class _Visit:
     joined: datetime
     answered_after: int | None = None
     keys: list[str] = field(default_factory=list)
+    # Moved to an agent's queue by a queue member update: one visit all along, whose wait is
+    # the time queued in each queue it was in (`earlier`: those it was moved out of).
+    moved: bool = False
+    earlier: int = 0
+
+    def since_joined(self, entry: Dequeued | QueueResult) -> int:
+        return self.earlier + entry.waited
+
+
+def _moved(end: QueueResult, following: list[Entry]) -> bool:
+    """Whether the queue `end` reports is left for an agent's queue, or from one back to a
+    switchboard queue: `redirected`, and the next thing the call does is join that queue."""
+    from_agent = end.queue.startswith(AGENT_QUEUE_PREFIX)
+    if end.result != "redirected" and not (end.result == "leave" and from_agent):
+        return False
+    for entry in following:
+        if isinstance(entry, DialStarted):
+            return False
+        if isinstance(entry, Enqueued):
+            return from_agent or entry.queue.startswith(AGENT_QUEUE_PREFIX)
+    return False
 
 
 class TruthRecorder:
@@ -158,7 +180,7 @@ class TruthRecorder:
         keys: list[str] = []
         transferred = on_call = sms = callback = served = False
         mobile = bool(MOBILE.fullmatch(call.from_))
-        for entry in entries:
+        for index, entry in enumerate(entries):
             if isinstance(entry, DialStarted):
                 on_call = on_call or entry.target in self.on_call
                 dialling = entry if entry.target in self.departments else None
@@ -170,16 +192,23 @@ class TruthRecorder:
                     served = served or transfer.outcome == "connected"
                     self._add_transfer(truth, transfer)
             elif isinstance(entry, Enqueued):
+                if visit is not None and visit.moved:
+                    visit.moved = False
+                    continue  # the same visit, in an agent's queue (or back in its own)
                 visit = _Visit(queue=self._queue(entry.queue), joined=entry.at)
             elif isinstance(entry, Dequeued) and visit is not None:
-                visit.answered_after = entry.waited
+                visit.answered_after = visit.since_joined(entry)
             elif isinstance(entry, Pressed) and entry.who == "CALLER":
                 keys.append(entry.digits)
                 if visit is not None and visit.answered_after is None:
                     visit.keys.append(entry.digits)
             elif isinstance(entry, QueueResult) and visit is not None:
+                visit.moved = _moved(entry, entries[index + 1 :])
+                if visit.moved:
+                    visit.earlier += entry.waited
+                    continue  # a member update moved the caller on: the visit goes on
                 result = self._visit_result(visit, entry)
-                wait = visit.answered_after if result == "answered" else entry.waited
+                wait = visit.answered_after if result == "answered" else visit.since_joined(entry)
                 truth.visits.append(
                     TruthVisit(
                         call_sid=call.sid,

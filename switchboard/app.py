@@ -43,14 +43,17 @@ from switchboard.lifeline import die_with_parent
 from switchboard.livestate import LiveState
 from switchboard.municipality import read_municipality
 from switchboard.observability.web_metrics import WebMetrics
+from switchboard.outbox import is_outbox
 from switchboard.pages.renderer import STATIC_DIR
 from switchboard.pins import pin_matches, require_agent_pins
+from switchboard.queue_moves import MOVE_TIMEOUT_SECONDS, QueueMoves
 from switchboard.redis_client import web_redis
 from switchboard.routes import (
     callbacks,
     calls,
     health,
     oidc_sign_in,
+    queue,
     reports,
     returns,
     staff,
@@ -100,6 +103,15 @@ def create_app(
     client = redis_client or web_redis(settings)
     rest = twilio or twilio_client(settings)
     events = EventLog.from_settings(settings, redis=client)
+    live = LiveState(
+        client, available=lambda: events.state != "open", on_failure=events.report_failure
+    )
+    # Moving callers to an agent's queue needs Twilio's REST API; the agent line waits on it,
+    # so its client gives up sooner (queue_moves.MOVE_TIMEOUT_SECONDS). None in development.
+    moves_rest = (
+        None if is_outbox(rest) else twilio or twilio_client(settings, timeout=MOVE_TIMEOUT_SECONDS)
+    )
+    moves = QueueMoves(client, moves_rest, live=live) if moves_rest is not None else None
     services = Services(
         settings=settings,
         ctx=Context(
@@ -108,11 +120,11 @@ def create_app(
             public_url=settings.public_url,
             pin_matches=pin_matches,
             retain_callback_days=settings.retain_callback_days,
+            mover=moves,
         ),
         events=events,
-        live=LiveState(
-            client, available=lambda: events.state != "open", on_failure=events.report_failure
-        ),
+        live=live,
+        moves=moves,
         redis=client,
         engine=make_engine(settings.sqlalchemy_url),
         fallback_xml=fallback_twiml(config),
@@ -158,6 +170,8 @@ def create_app(
                 client.close()
             if owns_twilio:
                 close_twilio_client(rest)
+                if moves_rest is not None:
+                    close_twilio_client(moves_rest)
 
     app = EdgedApp(
         docs_url=None,  # served by routes/docs.py: offline, and behind a token in production
@@ -178,6 +192,7 @@ def create_app(
     app.include_router(voice.router)
     app.include_router(health.router)
     app.include_router(calls.router)
+    app.include_router(queue.router)
     app.include_router(callbacks.router)
     app.include_router(returns.router)
     app.include_router(stats.router)

@@ -33,6 +33,7 @@ ACTIONS = (
     "sign_out",
     # call handling by staff
     "transfer",
+    "caller_taken",
     "return_tagged",
     "callback_marked",
     # changes to what callers hear

@@ -41,6 +41,7 @@ from switchboard.accounts import still_signed_in
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
 from switchboard.pseudonym import caller_pseudonym
+from switchboard.queue_moves import QueueMoves
 from switchboard.settings import Settings
 from switchboard.sign_in_limits import SignInLimits
 from switchboard.signature import is_signed, public_request_url
@@ -90,6 +91,8 @@ class Services:
     sign_in_limits: SignInLimits
     simulated_clock: bool = False
     api_tokens: tuple[ApiToken, ...] = ()
+    # Hands waiting callers to agents (switchboard/queue_moves.py); None without Twilio.
+    moves: QueueMoves | None = None
 
     def now(self, request: Request) -> datetime:
         # Tests and `switchboard try-call` play calls at chosen instants; only an app built
@@ -192,7 +195,11 @@ def make_turn(services: Services, request: Request, params: dict[str, str]) -> T
         step=step,
         at=at,
         live=services.live.view(
-            call_sid=call_sid, transfer_id=params.get("t", ""), caller_id=caller_id, at=at
+            call_sid=call_sid,
+            transfer_id=params.get("t", ""),
+            caller_id=caller_id,
+            at=at,
+            agent_id=params.get("a", ""),
         ),
     )
 

@@ -5,7 +5,10 @@
 - why a caller left a queue (a callback number to collect, or closing time);
 - that an agent redirected a call (its interrupted Dial's action is then not a bounce);
 - wrong agent PINs per caller, keyed by the caller's pseudonym (never the number), until the
-  window passes without another (`ivr.agent`).
+  window passes without another (`ivr.agent`);
+- who waits in a queue (visit, language, a bounce's department and cause), each agent's leg
+  on the agent line and whether it is idle, and which agent claimed a caller
+  (`switchboard.queue_moves`).
 
 Every operation uses the web client's tight timeouts and swallows Redis errors: unknown
 state reads as None, and the flow has an answer for None. A webhook never fails on Redis.
@@ -16,10 +19,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, cast
 
 import redis
 
 from ivr.call import (
+    AgentGone,
+    AgentTalking,
+    AgentWaiting,
     Change,
     LiveView,
     MarkAccepted,
@@ -27,6 +34,7 @@ from ivr.call import (
     QueueJoin,
     QueueLeave,
     SetLeaveReason,
+    Unclaimed,
 )
 
 log = logging.getLogger(__name__)
@@ -40,6 +48,12 @@ REDIRECT_TTL_SECONDS = 900
 # A waiting caller's waitUrl is fetched every ~40 s; a member unseen for longer than this
 # has left without us hearing of it (a lost Enqueue action), and no longer counts.
 STALE_MEMBER_SECONDS = 150
+# Who waits: kept a while after the caller left, so a late lookup still finds the visit.
+MEMBER_TTL_SECONDS = 4 * 3600
+# An agent's leg: a conversation can be long; `AgentGone` removes it when the agent hangs up.
+AGENT_TTL_SECONDS = 4 * 3600
+# An idle agent's Dial lasts `seconds` plus Twilio's 5 s buffer before the action asks again.
+IDLE_SLACK_SECONDS = 15
 
 
 class LiveState:
@@ -56,18 +70,28 @@ class LiveState:
         self._available = available
         self._on_failure = on_failure
 
-    def view(self, *, call_sid: str, transfer_id: str, caller_id: str, at: datetime) -> LiveView:
+    def view(
+        self, *, call_sid: str, transfer_id: str, caller_id: str, at: datetime, agent_id: str = ""
+    ) -> LiveView:
+        """What the step needs; `agent_id` (a caller in that agent's queue) also reads whether
+        the agent is still on the agent line."""
         if not self._available():
             return LiveView()
         try:
             pipe = self._redis.pipeline(transaction=False)
             if transfer_id:
                 pipe.get(f"{PREFIX}:transfer:{transfer_id}:accepted")
-                pipe.get(f"{PREFIX}:call:{call_sid}:redirected")
+            pipe.get(f"{PREFIX}:call:{call_sid}:redirected")
             pipe.zcount(f"{PREFIX}:queue:returns", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
             pipe.get(f"{PREFIX}:leave:{call_sid}")
             pipe.get(_pin_key(caller_id))
+            if agent_id:
+                pipe.get(agent_key(agent_id))
             results = pipe.execute()
+            agent_on_line: bool | None = None
+            if agent_id:
+                *results, leg = results
+                agent_on_line = leg is not None and self.idle(_text(leg), at=at)
         except redis.RedisError as exc:
             log.warning("live state unreadable, the flow goes on without it: %s", exc)
             self._on_failure(exc)
@@ -75,17 +99,28 @@ class LiveState:
         accepted: bool | None = None
         redirected = False
         if transfer_id:
-            raw_accepted, raw_redirected, *results = results
+            raw_accepted, *results = results
             accepted = raw_accepted is not None
+        raw_redirected, returns_waiting, leave, pin_failures = results
+        if transfer_id:
             redirected = _interrupted(transfer_id, raw_redirected)
-        returns_waiting, leave, pin_failures = results
         return LiveView(
             whisper_accepted=accepted,
             returns_waiting=int(returns_waiting),
             leave_reason=leave.decode() if leave else None,
             redirected=redirected,
             pin_failures=int(pin_failures or 0),
+            redirect_step=_step(raw_redirected),
+            agent_on_line=agent_on_line,
         )
+
+    def idle(self, agent_call_sid: str, *, at: datetime) -> bool:
+        """Whether that agent leg sits idle in `<Dial><Queue>` at `at`. Raises RedisError."""
+        until = self._redis.get(idle_key(agent_call_sid))
+        try:
+            return until is not None and float(_text(until)) >= at.timestamp()
+        except ValueError:
+            return False
 
     def apply(self, changes: list[Change], *, at: datetime) -> None:
         if not changes or not self._available():
@@ -116,10 +151,36 @@ class LiveState:
         match change:
             case MarkAccepted(transfer_id=transfer_id):
                 pipe.set(f"{PREFIX}:transfer:{transfer_id}:accepted", b"1", ex=TRANSFER_TTL_SECONDS)
-            case QueueJoin(queue=queue, call_sid=call_sid):
+            case QueueJoin(queue=queue, call_sid=call_sid, visit=visit):
                 pipe.zadd(f"{PREFIX}:queue:{queue}", {call_sid: at.timestamp()})
+                if visit:  # the join itself (not a waitUrl's refresh): who waits
+                    fields = {
+                        "queue": queue,
+                        "visit": visit,
+                        "language": change.language,
+                        "joined": str(at.timestamp()),
+                        "caller": change.caller_id,
+                        "department": change.department or "",
+                        "cause": change.cause or "",
+                    }
+                    pipe.delete(member_key(call_sid))
+                    pipe.hset(member_key(call_sid), mapping=cast(Any, fields))
+                    pipe.expire(member_key(call_sid), MEMBER_TTL_SECONDS)
             case QueueLeave(queue=queue, call_sid=call_sid):
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
+            case AgentWaiting(agent_id=agent_id, call_sid=call_sid, seconds=seconds):
+                pipe.set(agent_key(agent_id), call_sid.encode(), ex=AGENT_TTL_SECONDS)
+                # The deadline is in the value, read against the request's clock (as queue
+                # members' staleness is); the TTL only cleans up.
+                until = at.timestamp() + seconds + IDLE_SLACK_SECONDS
+                pipe.set(idle_key(call_sid), str(until).encode(), ex=seconds + IDLE_SLACK_SECONDS)
+            case AgentTalking(call_sid=call_sid):
+                pipe.delete(idle_key(call_sid))
+            case Unclaimed(call_sid=call_sid):
+                pipe.delete(claim_key(call_sid))
+            case AgentGone(agent_id=agent_id, call_sid=call_sid):
+                pipe.delete(idle_key(call_sid))
+                pipe.delete(agent_key(agent_id))
             case SetLeaveReason(call_sid=call_sid, reason=reason):
                 pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)
             case PinFailed(caller_id=caller_id, window_seconds=window):
@@ -127,6 +188,36 @@ class LiveState:
                 # without one, so any `max_failures` within a window always add up.
                 pipe.incr(_pin_key(caller_id))
                 pipe.expire(_pin_key(caller_id), window)
+
+
+def member_key(call_sid: str) -> str:
+    return f"{PREFIX}:member:{call_sid}"
+
+
+def agent_key(agent_id: str) -> str:
+    """The agent's leg on the agent line (its CallSid)."""
+    return f"{PREFIX}:agent:{agent_id}"
+
+
+def idle_key(agent_call_sid: str) -> str:
+    """Present while that agent leg sits idle in `<Dial><Queue>`."""
+    return f"{PREFIX}:idle:{agent_call_sid}"
+
+
+def claim_key(call_sid: str) -> str:
+    """Which agent claimed this waiting caller (switchboard.queue_moves)."""
+    return f"{PREFIX}:claim:{call_sid}"
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _step(marker: bytes | None) -> int | None:
+    try:
+        return int(marker) if marker is not None else None
+    except ValueError:
+        return None
 
 
 def _pin_key(caller_id: str) -> str:

@@ -17,6 +17,14 @@ A visit (`<CallSid>.<step>`) starts with `queue_joined` and ends, in this order 
   queue always has a `queue_left` (Twilio requests the action with `QueueResult=hangup`). Such
   a visit is no queue visit: it is left out of offered and of the service level.
 Until then `ended` is None: the caller is still waiting, or the report is late.
+
+A visit an agent took out of order (`queue_moved`: the caller's queue member was moved to the
+agent's own queue, ivr/handover.py) stays one visit. The old queue's `queue_left` with
+`QueueResult=redirected` is the move, not the end (nor is a `leave` from the agent's queue when
+the agent had gone, after which the caller joins their own queue again); the visit ends with
+the last queue's `queue_left`, and is answered at its `queue_answered`, which names the visit.
+Twilio's QueueTime restarts in the new queue, so a moved visit's wait is the sum of its
+QueueTimes: in each queue it was moved out of (the moves' `queue_left`), and in the last.
 """
 
 from __future__ import annotations
@@ -83,9 +91,20 @@ def project_visits(
     for event in ordered:
         of.setdefault(event.kind, []).append(event)
     joins = of.get("queue_joined", [])
+    moved = {text_value(e.data.get("visit")) for e in of.get("queue_moved", [])} - {None}
     lefts: dict[str, Event] = {}
+    earlier: dict[str, float] = {}  # a moved visit's time in the queues it was moved out of
     for event in of.get("queue_left", []):
-        lefts.setdefault(text_value(event.data.get("visit")) or "", event)
+        visit = text_value(event.data.get("visit")) or ""
+        result = event.data.get("result")
+        if visit in moved and (
+            result == "redirected" or (result == "leave" and event.data.get("agent"))
+        ):
+            # A move to an agent's queue, or back from it: not the end of the visit.
+            waited = seconds_value(event.data.get("queue_time_seconds")) or 0.0
+            earlier[visit] = earlier.get(visit, 0.0) + waited
+            continue
+        lefts.setdefault(visit, event)
     visit_ids = [text_value(j.data.get("visit")) or j.dedupe_key for j in joins]
     answers = _match_answers(joins, visit_ids, of.get("queue_answered", []))
     # The visit ends, at the latest, when the caller moves on to another visit or transfer.
@@ -111,6 +130,7 @@ def project_visits(
                 left=left,
                 answer=answer,
                 callback=callback is not None,
+                earlier=earlier.get(visit_id, 0.0) if visit_id in moved else None,
                 boundary=boundary,
                 end=end,
                 hours=hours,
@@ -132,12 +152,16 @@ def _visit(
     end: Event | None,
     hours: Hours,
     buckets: Buckets,
+    earlier: float | None = None,
 ) -> VisitRow:
     result = text_value(left.data.get("result")) if left else None
     reason = left.data.get("reason") if left else None
     left_wait = seconds_value(left.data.get("queue_time_seconds")) if left else None
     answered_at = answer.at if answer else None
     queue_time = seconds_value(answer.data.get("queue_time_seconds")) if answer else None
+    if earlier is not None:  # moved: QueueTime restarted in each queue, so add them up
+        queue_time = earlier + queue_time if queue_time is not None else None
+        left_wait = earlier + left_wait if left_wait is not None else None
     if answer is None and result in ANSWERED_RESULTS and left_wait is not None:
         # The <Queue url> report is lost; the Enqueue action's QueueTime says when.
         answered_at, queue_time = join.at + timedelta(seconds=left_wait), left_wait
@@ -197,6 +221,10 @@ def _match_answers(
     """Each queue_answered to the caller's visit to that queue open QueueTime seconds before."""
     matched: dict[str, Event] = {}
     for answer in answers:
+        named = text_value(answer.data.get("visit"))
+        if named is not None and named in visit_ids and named not in matched:
+            matched[named] = answer  # the agent dialled their own queue for this visit
+            continue
         queue = answer.data.get("queue")
         waited = seconds_value(answer.data.get("queue_time_seconds")) or 0.0
         entered = answer.at - timedelta(seconds=waited)

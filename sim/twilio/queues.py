@@ -101,6 +101,16 @@ class Queues:
             self._by_name[name] = Queue(name=name, sid=self._new_sid())
         return self._by_name[name]
 
+    def all(self) -> list[Queue]:
+        return list(self._by_name.values())
+
+    def by_sid(self, sid: str) -> Queue | None:
+        return next((q for q in self._by_name.values() if q.sid == sid), None)
+
+    @staticmethod
+    def member_of(queue: Queue, call_sid: str) -> Member | None:
+        return next((m for m in queue.members if m.call.sid == call_sid), None)
+
     def find(self, call_sid: str) -> Member | None:
         for queue in self._by_name.values():
             for member in queue.members:

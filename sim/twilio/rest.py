@@ -20,6 +20,9 @@ for the next request that passes those checks.
 `POST .../Messages.json` creates an SMS (see `messages.py`), kept in `messages` by SID; it needs
 no simulator, so SMS tests use `SimulatedRest` without `attach`.
 
+`GET .../Queues.json` lists the simulator's queues and `POST .../Queues/{QU}/Members/{CA…}.json`
+with `Url` moves a waiting caller out of a queue (see `queue_resources.py`).
+
 `GET .../IncomingPhoneNumbers.json` lists the numbers added with `add_number` (see
 `numbers.py`), as `switchboard twilio check` reads them.
 
@@ -38,6 +41,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -45,6 +49,7 @@ from urllib.parse import urlsplit
 from sim.twilio.calls import Call
 from sim.twilio.messages import create_message, error
 from sim.twilio.numbers import IncomingNumber, number_page
+from sim.twilio.queue_resources import queues_answer
 from sim.twilio.twiml import SimulatorLimitation
 from twilio.http import HttpClient
 from twilio.http.response import Response
@@ -79,7 +84,7 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         self.sim = sim
         self.requests: list[RestRequest] = []
         self.messages: dict[str, dict[str, object]] = {}
-        self._failures: list[tuple[int, int, str]] = []
+        self._failures: list[tuple[int, int, str, str]] = []
         self.numbers: list[IncomingNumber] = []
 
     def add_number(self, phone_number: str, **fields: str | None) -> IncomingNumber:
@@ -92,8 +97,9 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         self.numbers.append(number)
         return number
 
-    def fail_next(self, *, status: int, code: int, message: str) -> None:
-        self._failures.append((status, code, message))
+    def fail_next(self, *, status: int, code: int, message: str, path: str = "") -> None:
+        """Fail the next request (that passes the checks) whose path contains `path`."""
+        self._failures.append((status, code, message, path))
 
     def attach(self, sim: TwilioSimulator) -> None:
         self.sim = sim
@@ -130,27 +136,42 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
         if numbers is not None and method == "GET" and numbers["account"] == self.account_sid:
             page = number_page(self.account_sid, self.numbers, form.get("PhoneNumber"))
             return Response(200, json.dumps(page), {"Content-Type": "application/json"})
+        if self.sim is not None and match_account(parts.path, self.account_sid):
+            if "/Queues" in parts.path:
+                failure = self._failure(parts.path)
+                if failure is not None:
+                    return failure
+                answer = queues_answer(self.sim, self.account_sid, method, parts.path, form)
+                if answer is not None:
+                    return answer
         match = CALL_PATH.fullmatch(parts.path)
         if match is None or method not in {"GET", "POST"}:
             return error(404, 20404, f"The requested resource {parts.path} was not found")
         call = self._call(match["sid"]) if match["account"] == self.account_sid else None
         if call is None:
             return error(404, 20404, f"The requested resource {parts.path} was not found")
-        if self._failures:
-            status, code, message = self._failures.pop(0)
-            return error(status, code, message)
+        failure = self._failure(parts.path)
+        if failure is not None:
+            return failure
         if method == "POST":
             refusal = self._update(call, form)
             if refusal is not None:
                 return refusal
         return Response(200, json.dumps(self._resource(call)), {"Content-Type": "application/json"})
 
+    def _failure(self, path: str) -> Response | None:
+        for index, (status, code, message, part) in enumerate(self._failures):
+            if part in path:
+                del self._failures[index]
+                return error(status, code, message)
+        return None
+
     def _message(self, account: str, form: dict[str, str]) -> Response:
         if account != self.account_sid:
             return error(404, 20404, "The requested resource was not found")
-        if self._failures:
-            status, code, message = self._failures.pop(0)
-            return error(status, code, message)
+        failure = self._failure("/Messages.json")
+        if failure is not None:
+            return failure
         response, created = create_message(self.account_sid, form)
         if created is not None:
             self.messages[str(created["sid"])] = created
@@ -199,11 +220,11 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             "from_formatted": call.from_,
             "status": call.status,
             "direction": call.direction,
-            "start_time": format_datetime(call.answered_at or call.started_at, usegmt=True),
-            "end_time": format_datetime(call.ended_at, usegmt=True) if call.ended_at else None,
+            "start_time": _http_date(call.answered_at or call.started_at),
+            "end_time": _http_date(call.ended_at) if call.ended_at else None,
             "duration": str(call.duration) if call.ended else None,
-            "date_created": format_datetime(call.started_at, usegmt=True),
-            "date_updated": format_datetime(call.ended_at or call.started_at, usegmt=True),
+            "date_created": _http_date(call.started_at),
+            "date_updated": _http_date(call.ended_at or call.started_at),
             "api_version": "2010-04-01",
             "answered_by": None,
             "forwarded_from": call.forwarded_from,
@@ -214,3 +235,12 @@ class SimulatedRest(HttpClient):  # type: ignore[misc]  # the SDK ships no type 
             "uri": f"{path}.json",
             "subresource_uris": {"recordings": f"{path}/Recordings.json"},
         }
+
+
+def match_account(path: str, account_sid: str) -> bool:
+    return path.startswith(f"/2010-04-01/Accounts/{account_sid}/")
+
+
+def _http_date(at: datetime) -> str:
+    """An RFC 2822 date in GMT, as Twilio writes them, whatever the instant's time zone."""
+    return format_datetime(at.astimezone(UTC), usegmt=True)

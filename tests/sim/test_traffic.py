@@ -24,8 +24,8 @@ from sim.truth_recorder import clear_choice
 from switchboard.models import CallEvent
 from switchboard.settings import DEFAULT_CONFIG
 
-# Seed 47 gives every kind below in 40 calls; a lone agent makes the queue wait at lunch.
-PLAN = TrafficPlan(calls=40, seed=47, agents=1, faults=True)
+# Seed 47 gives every kind below in 45 calls; a lone agent makes the queue wait at lunch.
+PLAN = TrafficPlan(calls=45, seed=47, agents=1, faults=True)
 
 
 @pytest.fixture(scope="module")

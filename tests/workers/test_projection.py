@@ -304,3 +304,40 @@ def test_odd_event_data_does_not_stop_the_projection(projector: Projector) -> No
         "main",
         "answered",
     )
+
+
+def moved_scene(ending: str) -> tuple[Call, str]:
+    """A returned caller waits 40 s; an agent takes them out of order (the member is moved to
+    the agent's queue, ivr/handover.py); then the agent answers, or the caller hangs up."""
+    call = Call(at=oslo("2026-11-25 10:00:00")).start().choose("department:byggesak")
+    transfer = call.transfer("byggesak", outcome="busy", ring=5)
+    visit = call.join("returns", bounced_from=transfer)
+    call.left(visit, result="redirected", after=40, waited=40, queue="returns")  # the move
+    call.add("queue_moved", f"{call.sid}:99:moved", queue="returns", visit=visit, agent="kari")
+    if ending == "answered":
+        call.add(
+            "queue_answered",
+            f"{call.sid}:QUagent:CAkari:answered",
+            after=4,
+            queue="returns",
+            queue_time_seconds=3,  # Twilio's QueueTime restarts in the agent's queue
+            agent_call_sid="CAkari",
+            visit=visit,
+        )
+        call.left(visit, result="bridged", after=120, waited=3, queue="returns")
+    else:
+        call.left(visit, result="hangup", after=10, waited=10, queue="returns")
+    return call.end(), visit
+
+
+# The wait adds up Twilio's QueueTimes: 40 s in the returns queue, then 3 s (answered) or 10 s
+# (hung up) in the agent's queue.
+@pytest.mark.parametrize(("ending", "wait"), [("answered", 43.0), ("abandoned", 50.0)])
+def test_a_visit_moved_to_an_agents_queue_is_one_visit_counted_from_its_join(
+    projector: Projector, ending: str, wait: float
+) -> None:
+    call, visit_id = moved_scene(ending)
+    for events in (call.events, list(reversed(call.events)), strided(call.events, 3)):
+        (visit,) = project(projector, call, events).visits
+        assert (visit.visit_id, visit.queue, visit.ended) == (visit_id, "returns", ending)
+        assert visit.wait_seconds == wait  # never "redirected", and not the 3 s QueueTime
