@@ -33,10 +33,25 @@ class Limits:
     window_seconds: int = 15 * 60
 
 
+# Count a failure against each key; the first failure of a window sets its expiry. One script,
+# so that the count and its expiry are set together (`EXPIRE ... NX` would need Redis 7, and
+# the embedded server is 6.2), and a key never stays without an expiry.
+_COUNT = """
+for _, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 or redis.call('TTL', key) < 0 then
+    redis.call('EXPIRE', key, ARGV[1])
+  end
+end
+return 1
+"""
+
+
 class SignInLimits:
     def __init__(self, client: redis.Redis, limits: Limits) -> None:
         self._redis = client
         self.limits = limits
+        self._count = client.register_script(_COUNT)
 
     def retry_after(self, username: str, address: str) -> int:
         """Seconds until sign-in as `username` from `address` is allowed again; 0: allowed."""
@@ -53,11 +68,10 @@ class SignInLimits:
         return max(waits)
 
     def failed(self, username: str, address: str) -> None:
-        pipe = self._redis.pipeline(transaction=True)
-        for key in (_key("account", username), _key("address", address)):
-            pipe.incr(key)
-            pipe.expire(key, self.limits.window_seconds, nx=True)
-        pipe.execute()
+        self._count(
+            keys=[_key("account", username), _key("address", address)],
+            args=[self.limits.window_seconds],
+        )
 
     def succeeded(self, username: str) -> None:
         self._redis.delete(_key("account", username))

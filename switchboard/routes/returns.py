@@ -1,7 +1,8 @@
 """Returned transfers as agents see them, and the reason an agent tags when taking one.
 
 `cause` is what the dial reported; `reason` is the agent's judgement (docs/glossary.md). The
-projection never touches `reason`, so a tag survives late events.
+projection never touches `reason`, so a tag survives late events. Each tag writes a
+`return_tagged` audit entry in its transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from switchboard.access import Principal
 from switchboard.deps import SessionDep, allow, api_error
 from switchboard.errors import COMMON_ERRORS, error_response
 from switchboard.models import ReturnRecord
+from switchboard.staff_audit import record_return_tag
 
 router = APIRouter(prefix="/api/returns", tags=["returns"], responses=COMMON_ERRORS)
 
@@ -90,5 +92,8 @@ def tag_return(
             raise api_error(404, "unknown_return", f"no return for transfer {transfer_id}")
         row.reason = update.reason
         row.tagged_at = datetime.now(UTC)
+        record_return_tag(
+            session, who, transfer_id=transfer_id, call_sid=row.call_sid, reason=update.reason
+        )
         session.flush()
         return _public(row)
