@@ -92,7 +92,7 @@ def register(subparsers: Subparsers) -> None:
     passwd.set_defaults(handler=_passwd)
 
     disable = actions.add_parser(
-        "disable", help="stop an account from signing in; ends its sessions"
+        "disable", help="stop an account from signing in; ends its password sessions"
     )
     disable.add_argument("username")
     disable.set_defaults(handler=_disabled, disabled=True)
@@ -163,7 +163,7 @@ def _passwd(args: argparse.Namespace) -> int:
             set_password(engine, args.username, password, actor=_actor())
         except AccountError as exc:
             raise CommandError(f"{exc}; the password was not changed") from None
-    say(f"new password for {args.username}; their signed-in sessions have ended")
+    say(f"new password for {args.username}; sessions signed in with the old one have ended")
     return 0
 
 
@@ -177,7 +177,7 @@ def _disabled(args: argparse.Namespace) -> int:
         except AccountError as exc:
             raise CommandError(str(exc)) from None
     if args.disabled:
-        say(f"disabled {args.username}; their signed-in sessions have ended")
+        say(f"disabled {args.username}; sessions signed in with a password have ended")
     else:
         say(f"enabled {args.username}; they can sign in again")
     return 0
