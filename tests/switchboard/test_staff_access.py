@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -23,12 +24,14 @@ from switchboard.accounts import add_account, set_disabled
 from switchboard.deps import Services
 from switchboard.models import Callback, ReturnRecord
 from switchboard.settings import Settings
-from switchboard.staff_sessions import COOKIE, Method
+from switchboard.staff_sessions import COOKIE, PRODUCTION_COOKIE, Method
 from tests.switchboard.apphost import (
     auth,
     inbound_params,
     make_app,
+    make_production_app,
     make_settings,
+    production_settings,
     signed_post,
 )
 from tests.switchboard.test_access import add_rows, untouched
@@ -209,12 +212,29 @@ def test_twilio_webhooks_are_never_caught_by_the_sign_in_limits(
         assert "<Response>" in answer.text
 
 
-def test_a_session_started_now_is_recorded_with_the_app_clock(
+def test_a_session_idle_too_long_by_the_requests_clock_is_refused(
     app: FastAPI, client: TestClient
 ) -> None:
-    """A session's idle time runs on the request's clock: one started long before the request
-    is ended, not served."""
-    services = services_of(app)
-    cookie, _ = services.sessions.start(KARI, method="oidc", at=datetime(2026, 1, 1, tzinfo=UTC))
+    started = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+    cookie, _ = services_of(app).sessions.start(KARI, method="oidc", at=started)
     client.cookies.set(COOKIE, cookie)
-    assert client.get("/api/callbacks").status_code == 401
+
+    def at(minutes: int) -> dict[str, str]:
+        return {"X-Simulated-Time": (started + timedelta(minutes=minutes)).isoformat()}
+
+    assert client.get("/api/callbacks", headers=at(29)).status_code == 200
+    assert client.get("/api/callbacks", headers=at(58)).status_code == 200  # used: kept
+    assert client.get("/api/callbacks", headers=at(89)).status_code == 401  # idle 31 min
+    assert client.get("/api/callbacks", headers=at(90)).status_code == 401  # and ended
+
+
+def test_production_takes_the_session_only_under_its_host_prefixed_cookie(
+    tmp_path: Path, redis_url: str
+) -> None:
+    app = make_production_app(production_settings(tmp_path, redis_url))
+    with TestClient(app, base_url="https://testserver") as client:
+        cookie, _ = services_of(app).sessions.start(KARI, method="oidc")
+        plain = client.get("/api/callbacks", headers={"Cookie": f"{COOKIE}={cookie}"})
+        assert plain.status_code == 401
+        prefixed = client.get("/api/callbacks", headers={"Cookie": f"{PRODUCTION_COOKIE}={cookie}"})
+        assert prefixed.status_code == 200, prefixed.text
