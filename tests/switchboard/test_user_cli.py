@@ -9,7 +9,10 @@ import io
 import json
 import logging
 import os
+import pty
+import select
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -264,3 +267,67 @@ def test_user_add_logs_no_password_even_at_debug(
     assert logging.getLogger().isEnabledFor(logging.DEBUG)  # the check below means something
     assert PASSWORD not in caplog.text
     assert PASSWORD not in printed.out + printed.err
+
+
+# --- on a terminal: the hidden prompt -----------------------------------------------------------
+
+
+def on_a_terminal(
+    tmp_path: Path, env: dict[str, str], args: list[str], answers: list[tuple[str, str]]
+) -> tuple[int, str]:
+    """Run `switchboard` with a pseudo-terminal as its controlling terminal, type each answer
+    once its prompt shows, and return the exit code and everything the terminal showed."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    clean.update(env)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: become the command
+        os.chdir(tmp_path)
+        os.execve(sys.executable, [sys.executable, "-m", "switchboard", *args], clean)  # noqa: S606 - no shell on purpose
+    shown = b""
+    try:
+        for prompt, answer in answers:
+            while prompt.encode() not in shown:
+                shown += _read(fd)
+            shown = shown.replace(prompt.encode(), b"[" + prompt.encode() + b"]", 1)
+            os.write(fd, answer.encode() + b"\n")
+        while chunk := _read(fd):
+            shown += chunk
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def _read(fd: int) -> bytes:
+    ready, _, _ = select.select([fd], [], [], 60)
+    assert ready, "the command stopped answering"
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # EIO: the command has exited and closed the terminal
+        return b""
+
+
+def test_a_terminal_is_asked_twice_without_echo(
+    sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    prompts = [("Password: ", PASSWORD), ("The same password again: ", PASSWORD)]
+    code, shown = on_a_terminal(
+        tmp_path, _env(sqlite_url, tmp_path), ["user", "add", "kari", "--role", "agent"], prompts
+    )
+    assert code == 0, shown
+    assert "added kari (agent) with a password" in shown
+    assert PASSWORD not in shown  # not echoed
+    assert check_password(sqlite_engine, "kari", PASSWORD) is not None
+
+
+def test_two_different_passwords_on_a_terminal_change_nothing(
+    sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    user(sqlite_url, tmp_path, "add", "kari", "--role", "agent", stdin=PASSWORD + "\n")
+    prompts = [("Password: ", NEW_PASSWORD), ("The same password again: ", NEW_PASSWORD + "!")]
+    code, shown = on_a_terminal(
+        tmp_path, _env(sqlite_url, tmp_path), ["user", "passwd", "kari"], prompts
+    )
+    assert code == 1, shown
+    assert "the two passwords differ; nothing was changed" in shown
+    assert check_password(sqlite_engine, "kari", PASSWORD) is not None
