@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from switchboard.access import ROLES, Principal, Role
+from switchboard.audit import record
 from switchboard.models import StaffAccount
 
 MIN_PASSWORD = 12
@@ -91,6 +92,17 @@ def check_username(username: str) -> str:
     return username
 
 
+def check_role(role: Role, *, department: str | None, agent_id: str | None) -> None:
+    """AccountError unless a department goes with exactly the department lead, and a roster
+    link with an agent only."""
+    if role == "department_lead" and not department:
+        raise AccountError("a department lead needs a department (--department)")
+    if role != "department_lead" and department:
+        raise AccountError("only a department lead has a department")
+    if agent_id and role != "agent":
+        raise AccountError("only an agent is linked to the agent roster (--agent)")
+
+
 def hash_password(password: str) -> str:
     """The argon2id hash of an acceptable password; AccountError says what is wrong with it
     (without repeating it)."""
@@ -111,14 +123,11 @@ def add_account(
     agent_id: str | None = None,
     password: str | None = None,
     at: datetime | None = None,
+    actor: str | None = None,
 ) -> Account:
+    """Add an account; with `actor`, record `account_added` in the same transaction."""
     check_username(username)
-    if role == "department_lead" and not department:
-        raise AccountError("a department lead needs a department (--department)")
-    if role != "department_lead" and department:
-        raise AccountError("only a department lead has a department")
-    if agent_id and role != "agent":
-        raise AccountError("only an agent is linked to the agent roster (--agent)")
+    check_role(role, department=department, agent_id=agent_id)
     now = at or datetime.now(UTC)
     row = StaffAccount(
         username=username,
@@ -136,31 +145,60 @@ def add_account(
             session.add(row)
             session.flush()
             added = _account(row)
+            if actor is not None:
+                record(
+                    session,
+                    actor=actor,
+                    action="account_added",
+                    at=now,
+                    username=username,
+                    role=role,
+                    department=department,
+                    agent_id=agent_id,
+                    password=password is not None,
+                )
     except IntegrityError:
         raise AccountError(f"there is already an account {username!r}") from None
     return added
 
 
-def _change(engine: Engine, username: str, **values: object) -> None:
+def _change(
+    engine: Engine, username: str, *, actor: str | None, change: str, **values: object
+) -> None:
+    """Update one account; with `actor`, record `account_changed` (what changed, never a
+    value) in the same transaction. Nothing is written when there is no such account."""
     with Session(engine) as session, session.begin():
         changed = session.execute(
             update(StaffAccount).where(StaffAccount.username == username).values(**values)
         ).rowcount  # type: ignore[attr-defined]
-    if not changed:
-        raise AccountError(f"there is no account {username!r}")
+        if not changed:
+            raise AccountError(f"there is no account {username!r}")
+        if actor is not None:
+            record(session, actor=actor, action="account_changed", username=username, change=change)
 
 
-def set_password(engine: Engine, username: str, password: str) -> None:
+def set_password(engine: Engine, username: str, password: str, *, actor: str | None = None) -> None:
+    """A new password, which ends the account's password sessions (`still_signed_in`)."""
     _change(
         engine,
         username,
+        actor=actor,
+        change="password",
         password_hash=hash_password(password),
         password_changed_at=datetime.now(UTC),
     )
 
 
-def set_disabled(engine: Engine, username: str, disabled: bool = True) -> None:
-    _change(engine, username, disabled=disabled)
+def set_disabled(
+    engine: Engine, username: str, disabled: bool = True, *, actor: str | None = None
+) -> None:
+    """Disable (or enable) an account. Disabling ends its password sessions for good: it
+    moves `password_changed_at` on too, so that enabling the account again does not bring
+    back a session started before (`still_signed_in`)."""
+    values: dict[str, object] = {"disabled": disabled}
+    if disabled:
+        values["password_changed_at"] = datetime.now(UTC)
+    _change(engine, username, actor=actor, change="disabled" if disabled else "enabled", **values)
 
 
 def find_account(engine: Engine, username: str) -> Account | None:

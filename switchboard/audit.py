@@ -31,6 +31,9 @@ ACTIONS = (
     "sign_in",
     "sign_in_failed",
     "sign_out",
+    # staff accounts (switchboard/accounts.py, `switchboard user`)
+    "account_added",
+    "account_changed",
     # call handling by staff
     "transfer",
     "caller_taken",

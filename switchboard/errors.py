@@ -36,8 +36,10 @@ def error_response(description: str) -> dict[str, Any]:
 # Every API route may answer these; `install_error_handlers` documents them on each.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: error_response("the body is not valid JSON"),
-    401: error_response("no valid API token"),
-    403: error_response("the token's role may not do this"),
+    401: error_response("neither a valid API token (Bearer) nor a signed-in staff session"),
+    403: error_response(
+        "the role may not do this, or a signed-in session's change lacks its CSRF token"
+    ),
     413: error_response("the body is over 64 KiB"),
     422: error_response("a parameter or the body is not valid; the message names it"),
 }

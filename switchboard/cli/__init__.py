@@ -37,6 +37,7 @@ COMMANDS: tuple[str, ...] = tuple(
         "exporter",
         "simulate",
         "token",
+        "user",
         "backup",
         "twilio_check",
         "privacy",

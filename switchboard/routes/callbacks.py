@@ -5,7 +5,8 @@ when the agent has called the citizen back. The raw number is shown here because
 has to dial it; it is the one place outside the callbacks table where it appears, so every
 response that carries numbers writes one `number_read` audit row per number shown (actor: the
 API token's name; subject: the pseudonym of the number shown, which is the caller's own unless
-they keyed in another), in the same transaction as the read.
+they keyed in another), in the same transaction as the read. Marking one also writes a
+`callback_marked` entry (subject: the caller's pseudonym).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from switchboard.deps import AgentDep, ServicesDep, SessionDep, api_error
 from switchboard.errors import COMMON_ERRORS, error_response
 from switchboard.models import Callback
 from switchboard.pseudonym import caller_pseudonym
+from switchboard.staff_audit import record_callback_mark
 
 ID_MAX = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 
@@ -118,5 +120,8 @@ def update_callback(
         if marked.rowcount != 1:  # type: ignore[attr-defined]
             raise api_error(409, "callback_not_pending", f"callback {callback_id} is {row.status}")
         session.refresh(row)
+        record_callback_mark(
+            session, agent, callback_id=callback_id, caller=row.caller, status=change.status
+        )
         _audit_reads(session, agent, [row], key=services.settings.caller_key)
         return _public(row)

@@ -17,6 +17,9 @@ Before the REST call, a marker keyed by the call is written to live state
 that Dial's action after the redirect (docs/twilio.md, Dial), and the marker keeps it from
 counting as a bounce.
 
+Each transfer Twilio took writes a `transfer` audit entry (switchboard/staff_audit.py) once the
+redirect succeeded; a refused redirect writes none.
+
 Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}` (switchboard/deps.py),
 never a 500. Only the `agent` role may transfer.
 """
@@ -33,9 +36,10 @@ from twilio.base.exceptions import TwilioRestException
 
 from ivr.config import Language
 from ivr.phrases import describe_instant
-from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, api_error
+from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, SessionDep, api_error
 from switchboard.errors import COMMON_ERRORS
 from switchboard.outbox import is_outbox
+from switchboard.staff_audit import record_transfer
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +95,7 @@ def transfer_call(
     body: TransferRequest,
     agent: AgentDep,
     services: ServicesDep,
+    session: SessionDep,
     request: Request,
 ) -> TransferStarted:
     """Send the caller to a department with the whisper; a refusal brings them back first in
@@ -126,6 +131,10 @@ def transfer_call(
             503, "live_state_unavailable", "cannot record the redirect; the call was not moved"
         ) from None
     _redirect(services, call_sid=call_sid, url=url)
+    # Written once Twilio took the redirect (a refused one is no transfer), in a transaction of
+    # its own: holding a database write lock across a call to Twilio would stall other writers.
+    with session.begin():
+        record_transfer(session, agent, call_sid=call_sid, department=department.id, step=step)
     log.info("agent %s transferred %s to %s", agent.name, call_sid, department.id)
     return TransferStarted(call_sid=call_sid, department=department.id, step=step, agent=agent.name)
 

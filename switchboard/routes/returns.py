@@ -3,7 +3,8 @@
 `cause` is what the dial reported; `reason` is the agent's judgement (docs/glossary.md). The
 projection never touches `reason`, so a tag survives late events. With the reason `other` the
 agent may add a `note`: a few words why, at most 200 characters, and never personal data (no
-names, phone numbers or case details; it is free text, so the API can only ask for that).
+names, phone numbers or case details; it is free text, so the API can only ask for that). Each
+tag writes a `return_tagged` audit entry in its transaction.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from switchboard.access import Principal
 from switchboard.deps import SessionDep, allow, api_error
 from switchboard.errors import COMMON_ERRORS, error_response
 from switchboard.models import ReturnRecord
+from switchboard.staff_audit import record_return_tag
 
 router = APIRouter(prefix="/api/returns", tags=["returns"], responses=COMMON_ERRORS)
 
@@ -146,5 +148,8 @@ def tag_return(
         row.reason = update.reason
         row.note = update.note.strip() if update.note else None
         row.tagged_at = datetime.now(UTC)
+        record_return_tag(
+            session, who, transfer_id=transfer_id, call_sid=row.call_sid, reason=update.reason
+        )
         session.flush()
         return _public(row)
