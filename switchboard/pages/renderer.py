@@ -9,6 +9,7 @@ them back.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,26 @@ from switchboard.pages.wording import (
     WORDING,
 )
 from switchboard.staff_sessions import StaffSession
+
+# The wording of every page: the shared words (switchboard/pages/wording.py), then each
+# feature's own module of words, one dict per language with the same keys in each. A feature
+# adds its module here; a key may be defined once only (`_merged` refuses a clash).
+WORDING_PARTS: tuple[Mapping[Language, Mapping[str, str]], ...] = (WORDING,)
+
+
+def _merged(language: Language) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for part in WORDING_PARTS:
+        clash = merged.keys() & part[language].keys()
+        if clash:
+            raise RuntimeError(f"wording keys defined twice: {sorted(clash)}")
+        merged.update(part[language])
+    return merged
+
+
+PAGE_WORDING: dict[Language, dict[str, str]] = {
+    language: _merged(language) for language in LANGUAGES
+}
 
 LANG_COOKIE = "switchboard_lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
@@ -119,7 +140,7 @@ def render(
     through, else the person whose session the request's dependencies found
     (`request.state.staff_session`, which also gives the sign-out form its CSRF token)."""
     language = page_language(request, services)
-    wording = WORDING[language]
+    wording = PAGE_WORDING[language]
     session: StaffSession | None = getattr(request.state, "staff_session", None)
     if who is None and session is not None:
         who = session.principal
