@@ -136,6 +136,14 @@ class WebMetrics:
             "PIN, or someone who forged an agent's caller ID is guessing.",
             registry=registry,
         )
+        self.transfer_guard_choices = Counter(
+            "switchboard_transfer_guard_choices",
+            "What agents chose when the transfer guard warned (docs/directory.md): choice "
+            "went_ahead, callback, sms or cancelled; warning closed, closes_soon or "
+            "often_unanswered (the first that applied).",
+            ["choice", "warning"],
+            registry=registry,
+        )
         self.events_spooled = Counter(
             "switchboard_events_spooled",
             "Call events written to the local spool instead of the Redis Stream.",
