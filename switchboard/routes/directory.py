@@ -5,6 +5,7 @@ transfers, whisper acceptance, returns and return rate (the local day, Europe/Os
 SQL as `/api/stats`), and the transfer guard's verdict for a transfer now (docs/directory.md).
 Agents and managers see every department; a department lead only their own.
 
+`GET /agent/directory` shows the panel (templates/console_directory.html) on a page of its own.
 `POST /api/directory/guard-cancelled` counts an agent's "cancel" in the guard's dialog; the
 other choices are counted where they happen (the transfer with `override_guard`, the SMS link
 and the callback, switchboard/routes/caller_offers.py).
@@ -15,18 +16,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import redis
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ivr.config import Config, Department
 from switchboard.access import Principal
-from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, allow, api_error
+from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, allow, allow_page, api_error
 from switchboard.directory import GuardWarning, directory, verdict
 from switchboard.errors import COMMON_ERRORS
 from switchboard.guard import count_choice, read_connection
+from switchboard.pages.renderer import render
 
 router = APIRouter(tags=["directory"], responses=COMMON_ERRORS)
 
+DirectoryPage = Annotated[Principal, Depends(allow_page("agent", "manager"))]
 DirectoryReaderDep = Annotated[Principal, Depends(allow("agent", "manager", "department_lead"))]
 
 
@@ -62,6 +67,11 @@ class DepartmentOut(BaseModel):
 
 class DirectoryOut(BaseModel):
     now: datetime = Field(description="the instant the directory describes")
+    caller: str | None = Field(
+        default=None,
+        description="the CallSid of the caller the signed-in agent talks with now, if any: "
+        'the one "Set over" transfers',
+    )
     departments: list[DepartmentOut]
 
 
@@ -115,7 +125,9 @@ def get_directory(request: Request, services: ServicesDep, who: DirectoryReaderD
         )
         for e in entries
     ]
-    return DirectoryOut(now=now.astimezone(config.zone), departments=departments)
+    return DirectoryOut(
+        now=now.astimezone(config.zone), caller=_caller(services, who), departments=departments
+    )
 
 
 @router.post(
@@ -140,6 +152,12 @@ def guard_cancelled(
     return GuardCounted(department=department.id, guard=list(warnings), counted=counted)
 
 
+@router.get("/agent/directory", response_class=HTMLResponse, include_in_schema=False)
+def directory_page(request: Request, services: ServicesDep, who: DirectoryPage) -> HTMLResponse:
+    """The directory panel on a page of its own (the console at /agent/ includes it too)."""
+    return render(request, services, "directory.html", title_key="directory_page_title", who=who)
+
+
 def known_department(config: Config, department_id: str) -> Department:
     try:
         return config.department(department_id)
@@ -148,6 +166,15 @@ def known_department(config: Config, department_id: str) -> Department:
         raise api_error(
             422, "unknown_department", f"no department {department_id!r}; known: {known}"
         ) from None
+
+
+def _caller(services: ServicesDep, who: Principal) -> str | None:
+    if who.agent_id is None:
+        return None
+    try:
+        return services.live.current_caller(who.agent_id)
+    except redis.RedisError:
+        return None  # the directory still shows; "Set over" waits for live state
 
 
 def _names(department: Department) -> dict[str, str]:

@@ -200,3 +200,16 @@ def test_a_closed_department_stays_refused_even_with_the_override(world: World) 
     assert response.json()["detail"]["error"] == "department_closed"
     assert response.json()["detail"]["warnings"] == ["closed"]
     assert world.rest.requests == []
+
+
+def test_live_state_knows_which_caller_the_agent_talks_with(world: World) -> None:
+    sim, call = caller_with_agent(world, "2026-11-25T10:00")
+    sim.run_until(sim.now + timedelta(seconds=120))
+    assert f"CONNECTED with {CLIENT_AGENT}" in call.transcript_text()
+    assert world.services.live.current_caller("sentralbord") == call.sid
+
+    answers = at(sim, 1, lambda: post(world, sim, f"/api/calls/{call.sid}/transfer"))
+    sim.run()
+    assert [a.status_code for a in answers] == [202]
+    # The agent is back on the line, waiting: there is no caller to "set over" any more.
+    assert world.services.live.current_caller("sentralbord") is None
