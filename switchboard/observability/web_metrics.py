@@ -16,8 +16,8 @@ Two families, served by two kinds of process:
 
 Rules (docs/metrics.md): the `switchboard_` prefix, base units
 (`_seconds`), `_total` on counters only, and labels from bounded sets only: route template,
-status class, department id, outcome, kind, initiator, queue, service. Never a phone number,
-a CallSid or a pid.
+status class, department id, outcome, kind, initiator, queue, service, the transfer
+guard's choice and warning. Never a phone number, a CallSid or a pid.
 
 A note on RQ: its default worker forks a work horse per job, and every process that touches a
 multiprocess metric leaves a `.db` file in the directory until the next wipe (scrapes slow down
