@@ -109,15 +109,20 @@ def guard_warnings(
 
 
 def directory(
-    connection: Connection,
+    connection: Connection | None,
     *,
     config: Config,
     hours: Hours,
     now: datetime,
     department: str | None = None,
 ) -> list[Entry]:
-    """The departments in config order (only `department`, when given)."""
-    figures = today_by_department(connection, now, config, department=department)
+    """The departments in config order (only `department`, when given). Without a connection,
+    today's figures are left out (all zero)."""
+    figures = (
+        {}
+        if connection is None
+        else today_by_department(connection, now, config, department=department)
+    )
     settings = config.switchboard.transfer
     entries = []
     for dept in config.departments:
@@ -139,7 +144,7 @@ def directory(
 
 
 def verdict(
-    connection: Connection, *, config: Config, hours: Hours, now: datetime, department: str
+    connection: Connection | None, *, config: Config, hours: Hours, now: datetime, department: str
 ) -> tuple[GuardWarning, ...]:
     [entry] = directory(connection, config=config, hours=hours, now=now, department=department)
     return entry.warnings

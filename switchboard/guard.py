@@ -9,21 +9,27 @@ Going ahead is also an audit entry, `guard_override`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Literal
 
 from fastapi import Request
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from ivr.call import Context
 from switchboard.access import Principal
 from switchboard.audit import record
-from switchboard.directory import GuardWarning
+from switchboard.directory import GuardWarning, verdict
 from switchboard.routes.metrics import web_metrics
 from switchboard.staff_audit import caller_of
 
 GuardChoice = Literal["went_ahead", "callback", "sms", "cancelled"]
+
+log = logging.getLogger(__name__)
 
 
 @contextmanager
@@ -35,6 +41,22 @@ def read_connection(engine: Engine) -> Iterator[Connection]:
                 postgresql_readonly=True, isolation_level="REPEATABLE READ"
             )
         yield connection
+
+
+def warnings_now(
+    engine: Engine, ctx: Context, *, now: datetime, department: str
+) -> tuple[GuardWarning, ...]:
+    """The guard's warnings for a transfer to `department` now. When the database cannot be
+    read, the hours still judge (closed, closes soon) and today's whispers do not: the guard
+    itself never fails on the statistics."""
+    try:
+        with read_connection(engine) as connection:
+            return verdict(
+                connection, config=ctx.config, hours=ctx.hours, now=now, department=department
+            )
+    except SQLAlchemyError as exc:
+        log.warning("transfer guard without today's figures: the database failed (%s)", exc)
+    return verdict(None, config=ctx.config, hours=ctx.hours, now=now, department=department)
 
 
 def count_choice(request: Request, choice: GuardChoice, warnings: tuple[GuardWarning, ...]) -> bool:

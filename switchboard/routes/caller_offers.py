@@ -31,9 +31,9 @@ from ivr.phone import is_norwegian_mobile, masked_number, parse_keyed_number
 from ivr.prompts import say
 from switchboard.audit import record
 from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, SessionDep, api_error
-from switchboard.directory import self_service_url, verdict
+from switchboard.directory import self_service_url
 from switchboard.errors import COMMON_ERRORS
-from switchboard.guard import GuardChoice, count_choice, read_connection
+from switchboard.guard import GuardChoice, count_choice, warnings_now
 from switchboard.outbox import is_outbox
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.routes.calls import CALL_SID, NOT_FOUND
@@ -185,14 +185,8 @@ def _offer(
             call_sid=event.call_sid,
             department=department,
         )
-    with read_connection(services.engine) as connection:
-        warnings = verdict(
-            connection,
-            config=services.ctx.config,
-            hours=services.ctx.hours,
-            now=services.now(request),
-            department=department,
-        )
+    now = services.now(request)
+    warnings = warnings_now(services.engine, services.ctx, now=now, department=department)
     counted = count_choice(request, choice, warnings)
     log.info("agent %s: %s for %s (%s)", agent.name, choice, event.call_sid, department)
     return OfferMade(

@@ -44,9 +44,9 @@ from twilio.base.exceptions import TwilioRestException
 from ivr.config import Language
 from ivr.phrases import describe_instant
 from switchboard.deps import AgentDep, ApiError, ApiErrorBody, ServicesDep, SessionDep, api_error
-from switchboard.directory import GuardWarning, verdict
+from switchboard.directory import GuardWarning
 from switchboard.errors import COMMON_ERRORS
-from switchboard.guard import count_choice, read_connection, record_override
+from switchboard.guard import count_choice, record_override, warnings_now
 from switchboard.outbox import is_outbox
 from switchboard.staff_audit import record_transfer
 
@@ -154,10 +154,7 @@ def transfer_call(
         raise _refusal(
             "department_closed", f"{department.id} is closed; it opens {when}", ("closed",)
         )
-    with read_connection(services.engine) as connection:
-        warnings = verdict(
-            connection, config=ctx.config, hours=ctx.hours, now=now, department=department.id
-        )
+    warnings = warnings_now(services.engine, ctx, now=now, department=department.id)
     if warnings and not body.override_guard:
         raise _refusal(
             "guard_warning",

@@ -24,9 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from ivr.config import Config, Department
 from switchboard.access import Principal
 from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, allow, allow_page, api_error
-from switchboard.directory import GuardWarning, directory, verdict
+from switchboard.directory import GuardWarning, directory
 from switchboard.errors import COMMON_ERRORS
-from switchboard.guard import count_choice, read_connection
+from switchboard.guard import count_choice, read_connection, warnings_now
 from switchboard.pages.renderer import render
 
 router = APIRouter(tags=["directory"], responses=COMMON_ERRORS)
@@ -140,14 +140,8 @@ def guard_cancelled(
     body: GuardCancelled, request: Request, services: ServicesDep, agent: AgentDep
 ) -> GuardCounted:
     department = known_department(services.ctx.config, body.department)
-    with read_connection(services.engine) as connection:
-        warnings = verdict(
-            connection,
-            config=services.ctx.config,
-            hours=services.ctx.hours,
-            now=services.now(request),
-            department=department.id,
-        )
+    now = services.now(request)
+    warnings = warnings_now(services.engine, services.ctx, now=now, department=department.id)
     counted = count_choice(request, "cancelled", warnings)
     return GuardCounted(department=department.id, guard=list(warnings), counted=counted)
 
