@@ -173,6 +173,8 @@ def test_an_agent_with_no_caller_is_told_there_is_no_one_to_transfer(
     page.goto(site.url + "/agent/directory?lang=en")
     button = page.get_by_role("button", name="Transfer to NAV Alver")
     expect(button).to_be_visible()
+    expect(page.locator("#directory-rows tr").first).to_contain_text("Open until 14:00")
+    assert accessibility_problems(page) == []
     button.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_have_text(

@@ -76,7 +76,14 @@
       : say("directory_closed");
   }
 
+  function buttonFor(id) {
+    return rows.querySelector('button[data-department="' + id + '"]');
+  }
+
   function render() {
+    // A refresh must not take the focus away from the agent's keyboard.
+    var focusedId = document.activeElement && rows.contains(document.activeElement)
+      ? document.activeElement.getAttribute("data-department") : null;
     rows.textContent = "";
     state.departments.forEach(function (department) {
       var row = document.createElement("tr");
@@ -109,6 +116,9 @@
       action.appendChild(button);
       rows.appendChild(row);
     });
+    if (focusedId && buttonFor(focusedId)) {
+      buttonFor(focusedId).focus();
+    }
   }
 
   function load() {
@@ -193,9 +203,13 @@
 
   function closeGuard() {
     var opener = pending && pending.opener;
+    var id = pending && pending.department.id;
     pending = null;
     if (dialog.open) {
       dialog.close();
+    }
+    if (opener && !document.body.contains(opener)) {
+      opener = buttonFor(id); // the list was refreshed meanwhile
     }
     if (opener) {
       opener.focus();
@@ -225,6 +239,13 @@
   }
 
   function setOver(id, opener) {
+    // Read the directory again first: the caller on the line and the guard's verdict now.
+    load().then(function () {
+      decide(id, opener.isConnected ? opener : buttonFor(id));
+    });
+  }
+
+  function decide(id, opener) {
     var department = find(id);
     if (!department) {
       return;
