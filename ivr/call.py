@@ -124,9 +124,11 @@ class AgentWaiting:
 
 @dataclass(frozen=True)
 class AgentTalking:
-    """The agent leg `call_sid` took a caller (the `<Queue url>` request): no longer idle."""
+    """The agent leg `call_sid` took a caller (the `<Queue url>` request): no longer idle.
+    `caller_sid` is the caller's CallSid: the console transfers that caller."""
 
     call_sid: str
+    caller_sid: str = ""
 
 
 @dataclass(frozen=True)

@@ -215,5 +215,5 @@ def answered(ctx: Context, turn: Turn, *, queue: QueueName) -> Reply:
     )
     reply.changes.append(QueueLeave(queue=queue, call_sid=turn.call_sid))
     if agent_leg:
-        reply.changes.append(AgentTalking(call_sid=agent_leg))
+        reply.changes.append(AgentTalking(call_sid=agent_leg, caller_sid=turn.call_sid))
     return reply

@@ -46,3 +46,10 @@ class Transfer(Strict):
     # The loop guard: after this many IVR transfers in one call, a person at the switchboard
     # takes over instead of another automatic transfer.
     max_automatic_per_call: Annotated[int, Field(ge=1, le=10)] = 2
+    # The transfer guard of the agent console (docs/directory.md): it warns before an agent's
+    # transfer to a department that closes within this many minutes,
+    guard_closing_minutes: Annotated[int, Field(ge=0, le=120)] = 5
+    # or that declined or missed more than this share of today's whispers, once it has had at
+    # least `guard_min_whispers` of them (one miss early in the day flags nobody).
+    guard_unanswered_share: Annotated[float, Field(ge=0, le=1)] = 0.5
+    guard_min_whispers: Annotated[int, Field(ge=1, le=1000)] = 4

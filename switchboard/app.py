@@ -50,7 +50,9 @@ from switchboard.queue_moves import MOVE_TIMEOUT_SECONDS, QueueMoves
 from switchboard.redis_client import web_redis
 from switchboard.routes import (
     callbacks,
+    caller_offers,
     calls,
+    directory,
     health,
     oidc_sign_in,
     queue,
@@ -192,6 +194,8 @@ def create_app(
     app.include_router(voice.router)
     app.include_router(health.router)
     app.include_router(calls.router)
+    app.include_router(caller_offers.router)
+    app.include_router(directory.router)
     app.include_router(queue.router)
     app.include_router(callbacks.router)
     app.include_router(returns.router)

@@ -36,6 +36,9 @@ ACTIONS = (
     "account_changed",
     # call handling by staff
     "transfer",
+    "guard_override",
+    "caller_sms_link",
+    "caller_callback",
     "caller_taken",
     "return_tagged",
     "callback_marked",

@@ -122,6 +122,15 @@ class LiveState:
         except ValueError:
             return False
 
+    def current_caller(self, agent_id: str) -> str | None:
+        """The CallSid of the caller the agent talks with now (bridged from a queue and not
+        back to waiting since), or None. Raises RedisError."""
+        leg = self._redis.get(agent_key(agent_id))
+        if leg is None:
+            return None
+        caller = self._redis.get(talking_key(_text(leg)))
+        return _text(caller) if caller is not None else None
+
     def apply(self, changes: list[Change], *, at: datetime) -> None:
         if not changes or not self._available():
             return
@@ -170,16 +179,20 @@ class LiveState:
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
             case AgentWaiting(agent_id=agent_id, call_sid=call_sid, seconds=seconds):
                 pipe.set(agent_key(agent_id), call_sid.encode(), ex=AGENT_TTL_SECONDS)
+                pipe.delete(talking_key(call_sid))
                 # The deadline is in the value, read against the request's clock (as queue
                 # members' staleness is); the TTL only cleans up.
                 until = at.timestamp() + seconds + IDLE_SLACK_SECONDS
                 pipe.set(idle_key(call_sid), str(until).encode(), ex=seconds + IDLE_SLACK_SECONDS)
-            case AgentTalking(call_sid=call_sid):
+            case AgentTalking(call_sid=call_sid, caller_sid=caller_sid):
                 pipe.delete(idle_key(call_sid))
+                if caller_sid:
+                    pipe.set(talking_key(call_sid), caller_sid.encode(), ex=AGENT_TTL_SECONDS)
             case Unclaimed(call_sid=call_sid):
                 pipe.delete(claim_key(call_sid))
             case AgentGone(agent_id=agent_id, call_sid=call_sid):
                 pipe.delete(idle_key(call_sid))
+                pipe.delete(talking_key(call_sid))
                 pipe.delete(agent_key(agent_id))
             case SetLeaveReason(call_sid=call_sid, reason=reason):
                 pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)
@@ -202,6 +215,11 @@ def agent_key(agent_id: str) -> str:
 def idle_key(agent_call_sid: str) -> str:
     """Present while that agent leg sits idle in `<Dial><Queue>`."""
     return f"{PREFIX}:idle:{agent_call_sid}"
+
+
+def talking_key(agent_call_sid: str) -> str:
+    """The CallSid of the caller that agent leg talks with, since the caller was bridged."""
+    return f"{PREFIX}:talking:{agent_call_sid}"
 
 
 def claim_key(call_sid: str) -> str:

@@ -16,8 +16,8 @@ Two families, served by two kinds of process:
 
 Rules (docs/metrics.md): the `switchboard_` prefix, base units
 (`_seconds`), `_total` on counters only, and labels from bounded sets only: route template,
-status class, department id, outcome, kind, initiator, queue, service. Never a phone number,
-a CallSid or a pid.
+status class, department id, outcome, kind, initiator, queue, service, the transfer
+guard's choice and warning. Never a phone number, a CallSid or a pid.
 
 A note on RQ: its default worker forks a work horse per job, and every process that touches a
 multiprocess metric leaves a `.db` file in the directory until the next wipe (scrapes slow down
@@ -134,6 +134,14 @@ class WebMetrics:
             "switchboard_agent_pin_failures",
             "Wrong PINs keyed in on the agent line. A burst means an agent has forgotten their "
             "PIN, or someone who forged an agent's caller ID is guessing.",
+            registry=registry,
+        )
+        self.transfer_guard_choices = Counter(
+            "switchboard_transfer_guard_choices",
+            "What agents chose when the transfer guard warned (docs/directory.md): choice "
+            "went_ahead, callback, sms or cancelled; warning closed, closes_soon or "
+            "often_unanswered (the first that applied).",
+            ["choice", "warning"],
             registry=registry,
         )
         self.events_spooled = Counter(

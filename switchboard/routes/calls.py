@@ -20,6 +20,13 @@ counting as a bounce.
 Each transfer Twilio took writes a `transfer` audit entry (switchboard/staff_audit.py) once the
 redirect succeeded; a refused redirect writes none.
 
+The transfer guard (docs/directory.md) is enforced here too: a transfer to a department that
+closes within minutes, or that has declined or missed most of today's whispers, is refused with
+409 `guard_warning` and the warnings, unless the body says `override_guard: true`; then it goes
+ahead, counted (`switchboard_transfer_guard_choices_total{choice="went_ahead"}`) and audited
+(`guard_override`). A closed department is refused (409 `department_closed`) even then: no
+override opens it.
+
 Errors are JSON, `{"detail": {"error": <code>, "message": <text>}}` (switchboard/deps.py),
 never a 500. Only the `agent` role may transfer.
 """
@@ -30,14 +37,16 @@ import logging
 from typing import Annotated, Any, Literal
 
 import redis
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from twilio.base.exceptions import TwilioRestException
 
 from ivr.config import Language
 from ivr.phrases import describe_instant
-from switchboard.deps import AgentDep, ApiErrorBody, ServicesDep, SessionDep, api_error
+from switchboard.deps import AgentDep, ApiError, ApiErrorBody, ServicesDep, SessionDep, api_error
+from switchboard.directory import GuardWarning
 from switchboard.errors import COMMON_ERRORS
+from switchboard.guard import count_choice, record_override, warnings_now
 from switchboard.outbox import is_outbox
 from switchboard.staff_audit import record_transfer
 
@@ -56,6 +65,11 @@ class TransferRequest(BaseModel):
         default=None,
         description="the language the caller hears from here on; default: the municipality's",
     )
+    override_guard: bool = Field(
+        default=False,
+        description="go ahead despite the transfer guard's warnings (closes soon, often "
+        "unanswered); counted and audited. A closed department is refused even so.",
+    )
 
 
 class TransferStarted(BaseModel):
@@ -64,11 +78,29 @@ class TransferStarted(BaseModel):
     initiator: Literal["agent"] = "agent"
     step: int = Field(description="the step the redirect starts at (milliseconds since epoch)")
     agent: str
+    overrode: list[GuardWarning] = Field(
+        default_factory=list, description="the guard's warnings the agent went ahead despite"
+    )
+
+
+class GuardRefusal(ApiError):
+    warnings: list[GuardWarning] = Field(
+        default_factory=list, description="the transfer guard's warnings (docs/directory.md)"
+    )
+
+
+class GuardRefusalBody(BaseModel):
+    detail: GuardRefusal
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ApiErrorBody, "description": "Twilio does not know the call"},
-    409: {"model": ApiErrorBody, "description": "the call has ended, or the department is closed"},
+    409: {
+        "model": GuardRefusalBody,
+        "description": "the call has ended, the department is closed (`department_closed`), "
+        "or the transfer guard warns (`guard_warning`, with `warnings`) and the body did not "
+        "say `override_guard`",
+    },
     422: {"model": ApiErrorBody, "description": "not a call SID, or an unknown department"},
     502: {"model": ApiErrorBody, "description": "Twilio refused or could not be reached"},
     503: {
@@ -119,7 +151,17 @@ def transfer_call(
     if not ctx.hours.is_open(department.id, now):
         opening = ctx.hours.next_opening(department.id, now)
         when = describe_instant(opening, now=now, language="en") if opening else "not scheduled"
-        raise api_error(409, "department_closed", f"{department.id} is closed; it opens {when}")
+        raise _refusal(
+            "department_closed", f"{department.id} is closed; it opens {when}", ("closed",)
+        )
+    warnings = warnings_now(services.engine, ctx, now=now, department=department.id)
+    if warnings and not body.override_guard:
+        raise _refusal(
+            "guard_warning",
+            f"the transfer guard warns about {department.id}: {', '.join(warnings)}; "
+            "offer a callback or an SMS, or send override_guard: true",
+            warnings,
+        )
     language = body.language or ctx.config.municipality.default_language
     step = int(now.timestamp() * 1000)
     url = ctx.url("/twilio/transfer/start", lang=language, s=step, d=department.id, i="agent")
@@ -135,8 +177,26 @@ def transfer_call(
     # its own: holding a database write lock across a call to Twilio would stall other writers.
     with session.begin():
         record_transfer(session, agent, call_sid=call_sid, department=department.id, step=step)
+        if warnings:
+            record_override(
+                session, agent, call_sid=call_sid, department=department.id, warnings=warnings
+            )
+    count_choice(request, "went_ahead", warnings)
     log.info("agent %s transferred %s to %s", agent.name, call_sid, department.id)
-    return TransferStarted(call_sid=call_sid, department=department.id, step=step, agent=agent.name)
+    return TransferStarted(
+        call_sid=call_sid,
+        department=department.id,
+        step=step,
+        agent=agent.name,
+        overrode=list(warnings),
+    )
+
+
+def _refusal(error: str, message: str, warnings: tuple[GuardWarning, ...]) -> HTTPException:
+    return HTTPException(
+        status_code=409,
+        detail={"error": error, "message": message, "warnings": list(warnings)},
+    )
 
 
 def _redirect(services: ServicesDep, *, call_sid: str, url: str) -> None:
