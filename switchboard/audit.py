@@ -37,6 +37,7 @@ ACTIONS = (
     # call handling by staff
     "transfer",
     "caller_taken",
+    "agent_status",
     "return_tagged",
     "callback_marked",
     # changes to what callers hear

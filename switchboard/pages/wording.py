@@ -318,6 +318,10 @@ ACTION_LABELS: Final[dict[Language, dict[str, str]]] = {
         "callback_marked": "Tilbakeringing merkt",
         "announcement_changed": "Kunngjering endra",
         "closed_switch_changed": "Stengt-brytar endra",
+        "account_added": "Konto lagd til",
+        "account_changed": "Konto endra",
+        "caller_taken": "Innringar teken",
+        "agent_status": "Agentstatus endra",
     },
     "nb": {
         "privacy_find": "Oppslag på personopplysninger",
@@ -333,6 +337,10 @@ ACTION_LABELS: Final[dict[Language, dict[str, str]]] = {
         "callback_marked": "Tilbakeringing merket",
         "announcement_changed": "Kunngjøring endret",
         "closed_switch_changed": "Stengt-bryter endret",
+        "account_added": "Konto lagt til",
+        "account_changed": "Konto endret",
+        "caller_taken": "Innringer tatt",
+        "agent_status": "Agentstatus endret",
     },
     "en": {
         "privacy_find": "Personal data lookup",
@@ -348,6 +356,10 @@ ACTION_LABELS: Final[dict[Language, dict[str, str]]] = {
         "callback_marked": "Callback marked",
         "announcement_changed": "Announcement changed",
         "closed_switch_changed": "Closed switch changed",
+        "account_added": "Account added",
+        "account_changed": "Account changed",
+        "caller_taken": "Caller taken",
+        "agent_status": "Agent status changed",
     },
 }
 
