@@ -60,6 +60,7 @@ from switchboard.routes import (
     returns,
     staff,
     stats,
+    status_page,
     voice,
 )
 from switchboard.routes.docs import mount_docs
@@ -197,6 +198,7 @@ def create_app(
     app.include_router(calls.router)
     app.include_router(queue.router)
     app.include_router(agents.router)
+    app.include_router(status_page.router)
     app.include_router(callbacks.router)
     app.include_router(returns.router)
     app.include_router(stats.router)
