@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import redis
 from twilio.rest import Client
@@ -38,12 +39,21 @@ from switchboard.livestate import (
 log = logging.getLogger(__name__)
 
 
+Line = Literal["paused", "off", "connected"]
+# Where each move sends the agent's line.
+PATHS: dict[Line, str] = {
+    "paused": "/twilio/agent/paused",
+    "off": "/twilio/agent/off",
+    "connected": "/twilio/agent/paused",  # ready now: the hold step connects the agent
+}
+
+
 @dataclass(frozen=True)
 class Change:
-    """What a status change did: the agent's status before, and whether their line moved."""
+    """What a status change did: the agent's status before, and where their line went."""
 
     before: AgentStatus
-    line: str | None  # the TwiML path the agent's line was redirected to, if any
+    line: Line | None  # None: not on the agent line, in a conversation, or not redirected
 
 
 class Presence:
@@ -65,36 +75,32 @@ class Presence:
         """Set the status, then move the agent's line to follow it. Raises RedisError."""
         before = self.statuses().get(agent_id, AgentStatus(status="offline"))
         self._redis.hset(STATUS_KEY, agent_id, status.encode())
-        path = self._line_path(agent_id, status.status, at=at)
-        if path is None:
-            return Change(before=before, line=None)
         raw = self._redis.get(agent_key(agent_id))
-        if raw is None or self._twilio is None:
+        leg = _text(raw) if raw is not None else None
+        line = self._line(leg, status.status, at=at) if leg is not None else None
+        if leg is None or line is None or self._twilio is None:
             return Change(before=before, line=None)
-        leg = _text(raw)
         step = int(at.timestamp() * 1000)
         lang = ctx.config.municipality.default_language
+        url = ctx.url(PATHS[line], lang=lang, s=step)
         try:
             self._live.mark_redirected(leg, step=step)
-            self._twilio.calls(leg).update(url=ctx.url(path, lang=lang, s=step), method="POST")
+            self._twilio.calls(leg).update(url=url, method="POST")
         except Exception as exc:  # the line follows at its next loop or Dial timeout
-            log.warning("agent %s: line %s not redirected to %s (%s)", agent_id, leg, path, exc)
+            log.warning("agent %s: line %s not redirected to %s (%s)", agent_id, leg, url, exc)
             return Change(before=before, line=None)
-        return Change(before=before, line=path)
+        return Change(before=before, line=line)
 
-    def _line_path(self, agent_id: str, status: str, *, at: datetime) -> str | None:
-        raw = self._redis.get(agent_key(agent_id))
-        if raw is None:
-            return None  # not on the agent line
-        leg = _text(raw)
+    def _line(self, leg: str, status: str, *, at: datetime) -> Line | None:
+        """Where the agent's leg must go for `status`, if anywhere. Raises RedisError."""
         idle = self._live.idle(leg, at=at)
         held = bool(self._redis.exists(held_key(leg)))
         if status == "paused" and idle:
-            return "/twilio/agent/paused"
+            return "paused"
         if status == "offline" and (idle or held):
-            return "/twilio/agent/off"
+            return "off"
         if status == "ready" and held:
-            return "/twilio/agent/paused"
+            return "connected"
         return None
 
 

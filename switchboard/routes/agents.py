@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import redis
 from fastapi import APIRouter, Depends, Request
@@ -29,7 +29,7 @@ from switchboard.access import Principal
 from switchboard.deps import AgentDep, ApiErrorBody, Services, ServicesDep, allow, api_error
 from switchboard.errors import COMMON_ERRORS
 from switchboard.livestate import AgentStatus
-from switchboard.presence import Presence
+from switchboard.presence import Line, Presence
 from switchboard.routes.metrics import web_metrics
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,7 @@ class StatusChange(BaseModel):
 
 class StatusSet(BaseModel):
     agent: AgentView
-    line: Literal["paused", "off", "connected"] | None = Field(
-        description="where the agent's line was moved, if it was"
-    )
+    line: Line | None = Field(description="where the agent's line was moved, if it was")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -93,9 +91,13 @@ def _unavailable() -> Exception:
 
 def _view(presence: Presence, agent_id: str, name: str, status: AgentStatus | None) -> AgentView:
     status = status or AgentStatus(status="offline")
-    known: Status = "paused" if status.status == "paused" else "offline"
-    if status.status == "ready":
-        known = "ready"
+    known: Status = (
+        "ready"
+        if status.status == "ready"
+        else "paused"
+        if status.status == "paused"
+        else "offline"
+    )
     reason: Any = status.reason if known == "paused" else None
     return AgentView(
         id=agent_id,
@@ -170,7 +172,4 @@ def set_my_status(
             before=done.before.status,
         )
     log.info("agent %s is now %s (%s)", agent.id, change.status, change.reason or "-")
-    line = {"/twilio/agent/paused": "paused", "/twilio/agent/off": "off"}.get(done.line or "")
-    if done.line == "/twilio/agent/paused" and change.status == "ready":
-        line = "connected"
-    return StatusSet(agent=view, line=line)
+    return StatusSet(agent=view, line=done.line)

@@ -24,6 +24,7 @@ from switchboard.access import Principal
 from switchboard.app import create_app
 from switchboard.audit import entries
 from switchboard.deps import Services
+from switchboard.observability.exporter import BusinessCollector, exporter_registry
 from switchboard.settings import Settings
 from switchboard.staff_sessions import cookie_name
 from switchboard.twilio_rest import twilio_client
@@ -227,3 +228,28 @@ def test_the_status_api_refuses_tokens_without_a_roster_id_and_sessions_without_
     listed = world.client.get("/api/agents", headers=auth("agent")).json()["agents"]
     assert {a["id"] for a in listed} == {a.id for a in world.config.switchboard.agents.roster}
     assert all(set(a) == {"id", "name", "status", "reason", "since", "connected"} for a in listed)
+
+
+def test_the_exporter_counts_agents_by_status(world):
+    sim = world.simulator()
+    client_agent(sim, after=0)  # sentralbord: on the line, ready
+    sim.run_until(at(5))
+    paused = world.set_status(sim, world.signed_in("kari"), status="paused", reason="admin")
+    assert paused.status_code == 200, paused.text
+    collector = BusinessCollector(
+        engine=world.services.engine,
+        redis=world.services.redis,
+        config=world.config,
+        stream=world.settings.stream,
+        clock=lambda: at(10),
+    )
+    registry = exporter_registry(collector)
+
+    def gauge(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    roster = len(world.config.switchboard.agents.roster)
+    assert gauge("switchboard_agents_ready") == 1
+    assert gauge("switchboard_agents", status="ready") == 1
+    assert gauge("switchboard_agents", status="paused") == 1
+    assert gauge("switchboard_agents", status="offline") == roster - 2
