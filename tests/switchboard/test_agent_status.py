@@ -253,3 +253,21 @@ def test_the_exporter_counts_agents_by_status(world):
     assert gauge("switchboard_agents", status="ready") == 1
     assert gauge("switchboard_agents", status="paused") == 1
     assert gauge("switchboard_agents", status="offline") == roster - 2
+
+
+def test_logging_off_in_the_console_ends_an_idle_line(world):
+    sim = world.simulator()
+    agent = client_agent(sim, after=0)
+    sim.run_until(at(5))
+    headers = world.signed_in("sentralbord")
+
+    off = world.set_status(sim, headers, status="offline")
+    sim.run_until(at(30))
+
+    assert off.json()["line"] == "off"
+    assert "Du er logga av sentralbordlinja. Ha det." in agent.transcript_text()
+    assert world.statuses(sim, headers)["sentralbord"] == ("offline", None, False)
+    citizen = caller(sim, CITIZEN, "0", after=31)  # nobody ready: offered, then queued
+    sim.run_until(at(90))
+    assert OFFER in citizen.transcript_text()
+    assert not connected(citizen, CLIENT_AGENT)
