@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 
 from ivr.config import Config
 from sim.call_trial import AGENT_LINE, simulator_for
-from sim.twilio import Call, SimulatedRest, TwilioSimulator, hang_up_after, press
+from sim.twilio import Call, SimulatedRest, TwilioSimulator, hang_up_after, press, talk
 from switchboard.access import Principal
 from switchboard.app import create_app
 from switchboard.audit import entries
@@ -271,3 +271,22 @@ def test_logging_off_in_the_console_ends_an_idle_line(world):
     sim.run_until(at(90))
     assert OFFER in citizen.transcript_text()
     assert not connected(citizen, CLIENT_AGENT)
+
+
+def test_a_long_expected_wait_offers_a_callback_even_with_an_agent_ready(world):
+    sim = world.simulator()
+    client_agent(sim, after=0)
+    first = sim.place_call(from_=CITIZEN, to=MAIN, script=[press("0"), talk(300)], at=at(10))
+    waiting = [caller(sim, f"+479100000{n}", after=20 + n) for n in range(3)]
+    sim.run_until(at(60))
+    assert connected(first, CLIENT_AGENT)  # the one ready agent is busy with the first
+
+    # Three wait ahead: (3 + 1) x 90 s = 6 minutes, more than Alver's 5.
+    late = caller(sim, OTHER, "0", after=61)
+    sim.run_until(at(100))
+
+    assert all("Ventetida er no over" not in c.transcript_text() for c in waiting)
+    assert "Ventetida er no over 5 minutt." in late.transcript_text()
+    members = [m.call.sid for m in sim.queue("sentralbord").members]
+    assert members == [*(c.sid for c in waiting), late.sid]
+    assert world.counted("switchboard_overflow_offered_total", why="long_wait") == 1
