@@ -24,13 +24,17 @@ main queue: never an empty returns queue. When Twilio does not move the caller (
 answer), the caller is still in the returns queue, unclaimed, and the agent dials it as before:
 the main queue would leave returned callers unserved for as long as Twilio's REST API is down.
 Without a mover (no Twilio account, as in development) the agent dials the returns queue.
+
+Status (`ivr.presence`): getting in makes an agent ready unless they are paused; a paused agent
+is held without a queue, so nobody is bridged to them; an offline agent is logged off the line
+after their conversation; hanging up makes them offline.
 """
 
 from __future__ import annotations
 
 from twilio.twiml.voice_response import Dial, Gather
 
-from ivr import handover
+from ivr import handover, presence
 from ivr.call import (
     TWILIO_QUEUES,
     AgentGone,
@@ -81,7 +85,7 @@ def agent_entry(ctx: Context, turn: Turn) -> Reply:
     if agent is None:
         return _refuse(ctx, reply, "agent_denied")
     if agent.pin_hash is None:
-        connect(ctx, turn, reply)
+        connect(ctx, turn, reply, arriving=True)
         return reply
     if _locked_out(ctx, turn):
         return _refuse(ctx, reply, "agent_locked_out")
@@ -96,13 +100,13 @@ def agent_pin(ctx: Context, turn: Turn) -> Reply:
     if agent is None:
         return _refuse(ctx, reply, "agent_denied")
     if agent.pin_hash is None:
-        connect(ctx, turn, reply)
+        connect(ctx, turn, reply, arriving=True)
         return reply
     if _locked_out(ctx, turn):
         return _refuse(ctx, reply, "agent_locked_out")  # before the PIN is even looked at
     digits = turn.get("Digits")
     if digits and ctx.pin_matches(agent.pin_hash, digits):
-        connect(ctx, turn, reply)
+        connect(ctx, turn, reply, arriving=True)
         return reply
     return _wrong_pin(ctx, turn, reply, counted=bool(digits))
 
@@ -136,6 +140,8 @@ def agent_next(ctx: Context, turn: Turn) -> Reply:
         return _refuse(ctx, reply, "agent_denied")
     if turn.get("CallStatus") in {"completed", "canceled"}:
         reply.changes.append(AgentGone(agent_id=agent.id, call_sid=turn.call_sid))
+        if presence.status_of(turn, agent.id) != "offline":
+            presence.set_status(turn, reply, agent_id=agent.id, status="offline")
         return reply  # the agent hung up
     redirected = turn.live.redirect_step
     if redirected is not None and turn.step < redirected:
@@ -146,10 +152,61 @@ def agent_next(ctx: Context, turn: Turn) -> Reply:
     return reply
 
 
-def connect(ctx: Context, turn: Turn, reply: Reply) -> None:
+def agent_paused(ctx: Context, turn: Turn) -> Reply:
+    """A paused agent's hold loop (and where the console redirects a line on pause or on
+    ready again): held while paused, connected once ready, logged off when offline."""
+    reply = Reply()
+    agent = ctx.config.switchboard.agents.find(turn.caller)
+    if agent is None:
+        return _refuse(ctx, reply, "agent_denied")
+    redirected = turn.live.redirect_step
+    if redirected is not None and turn.step < redirected:
+        return reply  # a loop the console's redirect interrupted: Twilio ignores this answer
+    connect(ctx, turn, reply)
+    return reply
+
+
+def agent_ready(ctx: Context, turn: Turn) -> Reply:
+    """The paused agent's Gather: 1 makes them ready and connects them."""
+    reply = Reply()
+    agent = ctx.config.switchboard.agents.find(turn.caller)
+    if agent is None:
+        return _refuse(ctx, reply, "agent_denied")
+    if turn.get("Digits").strip()[:1] == "1":
+        presence.set_status(turn, reply, agent_id=agent.id, status="ready")
+        connect(ctx, turn, reply, status="ready")
+    else:
+        connect(ctx, turn, reply)
+    return reply
+
+
+def agent_off(ctx: Context, turn: Turn) -> Reply:
+    """Where the console redirects a line when the agent goes offline."""
+    reply = Reply()
+    agent = ctx.config.switchboard.agents.find(turn.caller)
+    if agent is None:
+        return _refuse(ctx, reply, "agent_denied")
+    presence.log_off(ctx, turn, reply, agent_id=agent.id)
+    return reply
+
+
+def connect(
+    ctx: Context, turn: Turn, reply: Reply, *, arriving: bool = False, status: str | None = None
+) -> None:
+    """The agent line's dial decision. `arriving`: the agent has just got in (ready unless
+    paused); `status`: the agent's status when this very step changed it."""
     lang = ctx.config.municipality.default_language
     agent = ctx.config.switchboard.agents.find(turn.caller)
     assert agent is not None  # every caller of connect has checked the roster
+    status = status or presence.status_of(turn, agent.id)
+    if status == "paused":
+        presence.hold(ctx, turn, reply)
+        return  # never a queue: nobody is bridged to a paused agent
+    if arriving and turn.live.agent_statuses is not None and status != "ready":
+        presence.set_status(turn, reply, agent_id=agent.id, status="ready")
+    elif status == "offline":
+        presence.log_off(ctx, turn, reply, agent_id=agent.id)
+        return
     queue: QueueName = "returns" if turn.live.returns_waiting else "main"
     if queue == "returns" and ctx.mover is not None:
         step = int(turn.at.timestamp() * 1000)  # as an API redirect's: never a counted step

@@ -42,6 +42,11 @@ class LiveView:
     # For a caller in an agent's own queue (`a` in the URL): whether that agent's leg is
     # still idle on the agent line, waiting for them (ivr.handover.hold).
     agent_on_line: bool | None = None
+    # Each roster agent's status ("ready", "paused", "offline") by roster id, as the agents
+    # set it (ivr.presence); empty when live state knows no agent's status yet.
+    agent_statuses: Mapping[str, str] | None = None
+    # Callers waiting in the main queue now (returned callers are `returns_waiting`).
+    main_waiting: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,24 @@ class AgentGone:
     call_sid: str
 
 
+@dataclass(frozen=True)
+class AgentStatusSet:
+    """An agent's status changes: ready, paused (with a reason) or offline (ivr.presence)."""
+
+    agent_id: str
+    status: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class AgentHeld:
+    """The agent leg `call_sid` is on hold while its agent is paused, for up to `seconds`:
+    going ready again from the console redirects it back to the agent line."""
+
+    call_sid: str
+    seconds: int
+
+
 Change = (
     MarkAccepted
     | QueueJoin
@@ -154,6 +177,8 @@ Change = (
     | AgentTalking
     | AgentGone
     | Unclaimed
+    | AgentStatusSet
+    | AgentHeld
 )
 
 

@@ -27,8 +27,12 @@ EventKind = Literal[
     "callback_requested",
     "sms_requested",
     "call_ended",
+    "agent_status_changed",
+    "overflow_offered",
 ]
 EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
+# Events about staff, not about a call: stored with the others, never projected into a call.
+STAFF_KINDS: frozenset[str] = frozenset({"agent_status_changed"})
 
 Scalar = str | int | float | bool | None
 

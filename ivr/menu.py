@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ivr import contact, queue, referral, transfer
+from ivr import contact, overflow, queue, referral, transfer
 from ivr.call import Context, Reply, Turn
 from ivr.closed import english_line, menu_gather, option_spoken, render_closed, speak_all
 from ivr.config import SWITCHBOARD, Department, Language
@@ -184,7 +184,7 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
         if problem:
             ctx.speak(reply.twiml, say(problem, turn.language), turn.language)
         if attempt + 1 >= MAX_ATTEMPTS:
-            queue.enqueue(ctx, turn, reply, queue="main")
+            overflow.join(ctx, turn, reply)
         else:
             render_open_menu(ctx, turn, reply, attempt=attempt + 1, level=level)
         return reply
@@ -215,7 +215,7 @@ def perform(
             render_closed(ctx, english, reply, attempt=0, intro=True)
     elif target == "switchboard":
         if ctx.hours.is_open(SWITCHBOARD, at):
-            queue.enqueue(ctx, turn, reply, queue="main")
+            overflow.join(ctx, turn, reply)
         else:
             render_closed(ctx, turn, reply, attempt=0, intro=True)
     elif target == "more":

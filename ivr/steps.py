@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ivr import agent, contact, handover, queue, transfer
+from ivr import agent, contact, handover, overflow, queue, transfer
 from ivr.call import TWILIO_QUEUES, Context, QueueName, Reply, Turn
 from ivr.menu import answer_call, handle_closed_menu, handle_open_menu, handle_referral_sms
 from ivr.vocabulary import Initiator
@@ -74,4 +74,8 @@ STEPS: dict[str, Step] = {
     "/agent/pin": agent.agent_pin,
     "/agent/next": agent.agent_next,
     "/agent/take": handover.agent_take,
+    "/agent/paused": agent.agent_paused,
+    "/agent/ready": agent.agent_ready,
+    "/agent/off": agent.agent_off,
+    "/overflow": overflow.choice,
 }

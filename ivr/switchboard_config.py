@@ -38,6 +38,11 @@ class Queue(Strict):
     # Hold music plays for about this long between announcements (whole plays of the track).
     announce_every_seconds: Annotated[int, Field(ge=10)] = 45
     hold_music: HoldMusic = Field(default_factory=HoldMusic)
+    # Overflow (ivr.overflow): a new caller whose expected wait passes this is offered a
+    # callback or an SMS before joining the queue. 0: only when no agent is ready.
+    overflow_wait_seconds: Annotated[int, Field(ge=0, le=3600)] = 300
+    # Offer the same when no agent on the roster is ready.
+    overflow_when_no_agent_ready: bool = True
 
 
 class Transfer(Strict):

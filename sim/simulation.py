@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ivr.config import Config
 from ivr.vocabulary import INITIATORS, RETURN_KINDS, ReturnKind
 from sim.ground_truth import GroundTruth, Rate, RateRow
 from sim.traffic import TrafficPlan
@@ -49,6 +50,20 @@ class Simulated:
     api_statuses: list[int]
     start: datetime  # the window of the traffic, for the statistics' queries
     end: datetime
+
+
+def without_overflow(config: Config) -> Config:
+    """The config with the overflow offer off (docs/agent-line.md, "Overflow"). The simulated
+    callers follow fixed scripts and do not model the offer yet: a caller who meant to ask for
+    a callback in the queue would spend that key on the offer instead, and the queue's traffic
+    (callbacks at lunch, when a lone agent is away) would vanish from the day."""
+    switchboard = config.switchboard
+    queue = switchboard.queue.model_copy(
+        update={"overflow_wait_seconds": 0, "overflow_when_no_agent_ready": False}
+    )
+    return config.model_copy(
+        update={"switchboard": switchboard.model_copy(update={"queue": queue})}
+    )
 
 
 @contextmanager
@@ -93,7 +108,7 @@ def simulated_service(
                     )
                 ],
             )
-            config, pins = enrol_phone_agents(load_config(config_path))
+            config, pins = enrol_phone_agents(without_overflow(load_config(config_path)))
             rest = SimulatedRest(
                 account_sid=settings.twilio_account_sid, auth_token=settings.auth_tokens[0]
             )

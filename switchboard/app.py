@@ -46,9 +46,11 @@ from switchboard.observability.web_metrics import WebMetrics
 from switchboard.outbox import is_outbox
 from switchboard.pages.renderer import STATIC_DIR
 from switchboard.pins import pin_matches, require_agent_pins
+from switchboard.presence import Presence
 from switchboard.queue_moves import MOVE_TIMEOUT_SECONDS, QueueMoves
 from switchboard.redis_client import web_redis
 from switchboard.routes import (
+    agents,
     callbacks,
     caller_offers,
     calls,
@@ -60,6 +62,7 @@ from switchboard.routes import (
     returns,
     staff,
     stats,
+    status_page,
     voice,
 )
 from switchboard.routes.docs import mount_docs
@@ -127,6 +130,7 @@ def create_app(
         events=events,
         live=live,
         moves=moves,
+        presence=Presence(client, live, moves_rest),
         redis=client,
         engine=make_engine(settings.sqlalchemy_url),
         fallback_xml=fallback_twiml(config),
@@ -197,6 +201,8 @@ def create_app(
     app.include_router(caller_offers.router)
     app.include_router(directory.router)
     app.include_router(queue.router)
+    app.include_router(agents.router)
+    app.include_router(status_page.router)
     app.include_router(callbacks.router)
     app.include_router(returns.router)
     app.include_router(stats.router)

@@ -40,6 +40,7 @@ ACTIONS = (
     "caller_sms_link",
     "caller_callback",
     "caller_taken",
+    "agent_status",
     "return_tagged",
     "callback_marked",
     # changes to what callers hear

@@ -40,6 +40,7 @@ from switchboard.access import ApiToken, Principal, Role, authenticate, presente
 from switchboard.accounts import still_signed_in
 from switchboard.eventlog import EventLog
 from switchboard.livestate import LiveState
+from switchboard.presence import Presence
 from switchboard.pseudonym import caller_pseudonym
 from switchboard.queue_moves import QueueMoves
 from switchboard.settings import Settings
@@ -93,6 +94,8 @@ class Services:
     api_tokens: tuple[ApiToken, ...] = ()
     # Hands waiting callers to agents (switchboard/queue_moves.py); None without Twilio.
     moves: QueueMoves | None = None
+    # Agent statuses and the line redirects that follow them (switchboard/presence.py).
+    presence: Presence | None = None
 
     def now(self, request: Request) -> datetime:
         # Tests and `switchboard try-call` play calls at chosen instants; only an app built

@@ -6,6 +6,8 @@
 - that an agent redirected a call (its interrupted Dial's action is then not a bounce);
 - wrong agent PINs per caller, keyed by the caller's pseudonym (never the number), until the
   window passes without another (`ivr.agent`);
+- each agent's status (ready, paused with a reason, offline) and since when, and whether a
+  paused agent's leg is on hold (`switchboard.presence`);
 - who waits in a queue (visit, language, a bounce's department and cause), each agent's leg
   on the agent line and whether it is idle, and which agent claimed a caller
   (`switchboard.queue_moves`).
@@ -16,8 +18,10 @@ state reads as None, and the flow has an answer for None. A webhook never fails 
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -25,6 +29,8 @@ import redis
 
 from ivr.call import (
     AgentGone,
+    AgentHeld,
+    AgentStatusSet,
     AgentTalking,
     AgentWaiting,
     Change,
@@ -54,6 +60,8 @@ MEMBER_TTL_SECONDS = 4 * 3600
 AGENT_TTL_SECONDS = 4 * 3600
 # An idle agent's Dial lasts `seconds` plus Twilio's 5 s buffer before the action asks again.
 IDLE_SLACK_SECONDS = 15
+# Every agent's status by roster id (ivr.presence): kept until changed, never expiring.
+STATUS_KEY = f"{PREFIX}:status"
 
 
 class LiveState:
@@ -85,6 +93,8 @@ class LiveState:
             pipe.zcount(f"{PREFIX}:queue:returns", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
             pipe.get(f"{PREFIX}:leave:{call_sid}")
             pipe.get(_pin_key(caller_id))
+            pipe.zcount(f"{PREFIX}:queue:main", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
+            pipe.hgetall(STATUS_KEY)
             if agent_id:
                 pipe.get(agent_key(agent_id))
             results = pipe.execute()
@@ -101,7 +111,7 @@ class LiveState:
         if transfer_id:
             raw_accepted, *results = results
             accepted = raw_accepted is not None
-        raw_redirected, returns_waiting, leave, pin_failures = results
+        raw_redirected, returns_waiting, leave, pin_failures, main_waiting, statuses = results
         if transfer_id:
             redirected = _interrupted(transfer_id, raw_redirected)
         return LiveView(
@@ -112,6 +122,10 @@ class LiveState:
             pin_failures=int(pin_failures or 0),
             redirect_step=_step(raw_redirected),
             agent_on_line=agent_on_line,
+            agent_statuses={
+                _text(agent): parse_status(_text(raw)).status for agent, raw in statuses.items()
+            },
+            main_waiting=int(main_waiting),
         )
 
     def idle(self, agent_call_sid: str, *, at: datetime) -> bool:
@@ -178,6 +192,7 @@ class LiveState:
             case QueueLeave(queue=queue, call_sid=call_sid):
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
             case AgentWaiting(agent_id=agent_id, call_sid=call_sid, seconds=seconds):
+                pipe.delete(held_key(call_sid))
                 pipe.set(agent_key(agent_id), call_sid.encode(), ex=AGENT_TTL_SECONDS)
                 pipe.delete(talking_key(call_sid))
                 # The deadline is in the value, read against the request's clock (as queue
@@ -193,7 +208,13 @@ class LiveState:
             case AgentGone(agent_id=agent_id, call_sid=call_sid):
                 pipe.delete(idle_key(call_sid))
                 pipe.delete(talking_key(call_sid))
+                pipe.delete(held_key(call_sid))
                 pipe.delete(agent_key(agent_id))
+            case AgentStatusSet(agent_id=agent_id, status=status, reason=reason):
+                record = AgentStatus(status=status, reason=reason, since=at.timestamp())
+                pipe.hset(STATUS_KEY, agent_id, record.encode())
+            case AgentHeld(call_sid=call_sid, seconds=seconds):
+                pipe.set(held_key(call_sid), b"1", ex=seconds)
             case SetLeaveReason(call_sid=call_sid, reason=reason):
                 pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)
             case PinFailed(caller_id=caller_id, window_seconds=window):
@@ -203,6 +224,32 @@ class LiveState:
                 pipe.expire(_pin_key(caller_id), window)
 
 
+@dataclass(frozen=True)
+class AgentStatus:
+    """One agent's status as kept in `STATUS_KEY`: the status, a pause's reason, and since
+    when (seconds since the epoch)."""
+
+    status: str
+    reason: str | None = None
+    since: float | None = None
+
+    def encode(self) -> bytes:
+        fields = {"status": self.status, "reason": self.reason, "since": self.since}
+        return json.dumps(fields).encode()
+
+
+def parse_status(raw: str) -> AgentStatus:
+    try:
+        fields = json.loads(raw)
+        return AgentStatus(
+            status=str(fields["status"]),
+            reason=fields.get("reason"),
+            since=float(fields["since"]) if fields.get("since") is not None else None,
+        )
+    except (ValueError, KeyError, TypeError):
+        return AgentStatus(status="offline")
+
+
 def member_key(call_sid: str) -> str:
     return f"{PREFIX}:member:{call_sid}"
 
@@ -210,6 +257,11 @@ def member_key(call_sid: str) -> str:
 def agent_key(agent_id: str) -> str:
     """The agent's leg on the agent line (its CallSid)."""
     return f"{PREFIX}:agent:{agent_id}"
+
+
+def held_key(agent_call_sid: str) -> str:
+    """Present while that agent leg is on hold because its agent is paused (ivr.presence)."""
+    return f"{PREFIX}:held:{agent_call_sid}"
 
 
 def idle_key(agent_call_sid: str) -> str:

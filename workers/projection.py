@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ivr.config import Config
-from ivr.events import Event
+from ivr.events import STAFF_KINDS, Event
 from ivr.hours import Hours
 from ivr.vocabulary import (
     INITIATORS,
@@ -173,7 +173,9 @@ class Projector:
     # -- one call ----------------------------------------------------------------------------
 
     def project_call(self, call_sid: str, events: Iterable[Event]) -> CallProjection | None:
-        ordered = [e for e in _distinct(events) if e.call_sid == call_sid]
+        ordered = [
+            e for e in _distinct(events) if e.call_sid == call_sid and e.kind not in STAFF_KINDS
+        ]
         if not ordered:
             return None
         of = _by_kind(ordered)

@@ -181,6 +181,18 @@ BUSINESS: dict[str, MetricSpec] = {
             "queue",
         ),
         _spec(
+            "switchboard_agents",
+            "gauge",
+            "Roster agents by status now (ready, paused, offline; no status yet counts as "
+            "offline), from live state in Redis.",
+            "status",
+        ),
+        _spec(
+            "switchboard_agents_ready",
+            "gauge",
+            "Roster agents ready to take callers now (live state in Redis).",
+        ),
+        _spec(
             "switchboard_queue_oldest_wait_seconds",
             "gauge",
             "How long the longest-waiting caller in the queue has waited now (0 when empty), "

@@ -43,8 +43,9 @@ from sqlalchemy import Connection, Engine
 
 from ivr.config import SWITCHBOARD, Config
 from ivr.hours import Hours
+from ivr.presence import STATUSES
 from switchboard.job_queues import DEFAULT_QUEUES, make_queue
-from switchboard.livestate import PREFIX, STALE_MEMBER_SECONDS
+from switchboard.livestate import PREFIX, STALE_MEMBER_SECONDS, STATUS_KEY, parse_status
 from switchboard.observability.business_metrics import BUSINESS, QUEUE_WAIT_BUCKETS, MetricSpec
 from switchboard.stats.kpis import (
     EPOCH,
@@ -193,6 +194,7 @@ class BusinessCollector(Collector):
         for queue in QUEUES:
             key = f"{PREFIX}:queue:{queue}"
             numbers.put("switchboard_queue_size", client.zcount(key, fresh, "+inf"), queue=queue)
+        self._read_agents(numbers)
         lag, pending, consumers = self._stream_state()
         numbers.put("switchboard_stream_lag", lag)
         numbers.put("switchboard_stream_pending", pending)
@@ -209,6 +211,18 @@ class BusinessCollector(Collector):
                 count = registry.get_job_count(cleanup=False)
                 numbers.put("switchboard_rq_jobs", count, queue=name, state=state)
         numbers.put("switchboard_rq_workers", Worker.count(connection=client))
+
+    def _read_agents(self, numbers: Numbers) -> None:
+        """Roster agents by status (ivr.presence); an agent without a status is offline."""
+        raw = self._redis.hgetall(STATUS_KEY)
+        known = {_text(agent): parse_status(_text(value)).status for agent, value in raw.items()}
+        counts = dict.fromkeys(STATUSES, 0)
+        for agent in self._config.switchboard.agents.roster:
+            status = known.get(agent.id, "offline")
+            counts[status if status in counts else "offline"] += 1
+        for status, count in counts.items():
+            numbers.put("switchboard_agents", count, status=status)
+        numbers.put("switchboard_agents_ready", counts["ready"])
 
     def _stream_state(self) -> tuple[int, int, int]:
         """(undelivered, pending, consumers) of the ingest group; all 0 before the stream."""

@@ -39,6 +39,7 @@ from typing import Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from ivr.events import Event
 from switchboard.spool import Backlog
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,20 @@ class WebMetrics:
             ["choice", "warning"],
             registry=registry,
         )
+        self.agent_status_changes = Counter(
+            "switchboard_agent_status_changes",
+            "Agent status changes by the new status (ready, paused, offline), from the console "
+            "or the agent line.",
+            ["status"],
+            registry=registry,
+        )
+        self.overflow_offered = Counter(
+            "switchboard_overflow_offered",
+            "New callers offered a callback or an SMS before joining the queue, by why "
+            "(no_agent_ready, long_wait).",
+            ["why"],
+            registry=registry,
+        )
         self.events_spooled = Counter(
             "switchboard_events_spooled",
             "Call events written to the local spool instead of the Redis Stream.",
@@ -222,6 +237,14 @@ class WebMetrics:
                 self.signature_failures.labels(route=route).inc()
             if seen.error_path:
                 self.webhook_error_path.labels(route=route).inc()
+
+    def count_events(self, events: Iterable[Event]) -> None:
+        """Count the business events the web process sees first: status changes and offers."""
+        for event in events:
+            if event.kind == "agent_status_changed":
+                self.agent_status_changes.labels(str(event.data.get("status"))).inc()
+            elif event.kind == "overflow_offered":
+                self.overflow_offered.labels(str(event.data.get("why"))).inc()
 
     def body_too_large(self, path: str) -> None:
         """A request refused with 413 by the edge's body limit (`switchboard/edge.py`)."""

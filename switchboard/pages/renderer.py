@@ -25,6 +25,7 @@ from ivr.config import LANGUAGES, Language
 from switchboard.access import Principal
 from switchboard.deps import Services
 from switchboard.pages.directory_wording import WORDING as DIRECTORY_WORDING
+from switchboard.pages.status_wording import WORDING as STATUS_WORDING
 from switchboard.pages.wording import (
     ACTION_LABELS,
     KIND_LABELS,
@@ -38,7 +39,11 @@ from switchboard.staff_sessions import StaffSession
 # The wording of every page: the shared words (switchboard/pages/wording.py), then each
 # feature's own module of words, one dict per language with the same keys in each. A feature
 # adds its module here; a key may be defined once only (`_merged` refuses a clash).
-WORDING_PARTS: tuple[Mapping[Language, Mapping[str, str]], ...] = (WORDING, DIRECTORY_WORDING)
+WORDING_PARTS: tuple[Mapping[Language, Mapping[str, str]], ...] = (
+    WORDING,
+    DIRECTORY_WORDING,
+    STATUS_WORDING,
+)
 
 
 def _merged(language: Language) -> dict[str, str]:

@@ -324,6 +324,7 @@ ACTION_LABELS: Final[dict[Language, dict[str, str]]] = {
         "callback_marked": "Tilbakeringing merkt",
         "announcement_changed": "Kunngjering endra",
         "closed_switch_changed": "Stengt-brytar endra",
+        "agent_status": "Agentstatus endra",
     },
     "nb": {
         "privacy_find": "Oppslag på personopplysninger",
@@ -345,6 +346,7 @@ ACTION_LABELS: Final[dict[Language, dict[str, str]]] = {
         "callback_marked": "Tilbakeringing merket",
         "announcement_changed": "Kunngjøring endret",
         "closed_switch_changed": "Stengt-bryter endret",
+        "agent_status": "Agentstatus endret",
     },
     "en": {
         "privacy_find": "Personal data lookup",
@@ -366,6 +368,7 @@ ACTION_LABELS: Final[dict[Language, dict[str, str]]] = {
         "callback_marked": "Callback marked",
         "announcement_changed": "Announcement changed",
         "closed_switch_changed": "Closed switch changed",
+        "agent_status": "Agent status changed",
     },
 }
 

@@ -87,6 +87,7 @@ def respond(services: ServicesDep, metrics: WebMetrics, turn: Turn, reply: Reply
     wrong_pins = sum(isinstance(change, PinFailed) for change in reply.changes)
     if wrong_pins:
         metrics.agent_pin_failures.inc(wrong_pins)
+    metrics.count_events(reply.events)
     return twiml_response(reply.xml())
 
 

@@ -88,6 +88,7 @@ def test_the_issue_asks_for_these_alerts():
         "SwitchboardEventsSpooled",
         "SwitchboardStreamLagGrowing",
         "SwitchboardExporterDown",
+        "NoAgentReady",
     }
 
 
