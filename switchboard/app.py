@@ -51,6 +51,7 @@ from switchboard.redis_client import web_redis
 from switchboard.routes import (
     callbacks,
     calls,
+    console,
     health,
     oidc_sign_in,
     queue,
@@ -199,6 +200,7 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(oidc_sign_in.router)
     app.include_router(reports.router)
+    app.include_router(console.router)
     app.mount("/agent/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     mount_docs(app, departments=[d.id for d in config.departments])
     install_error_handlers(app)

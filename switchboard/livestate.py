@@ -36,6 +36,7 @@ from ivr.call import (
     SetLeaveReason,
     Unclaimed,
 )
+from switchboard import live_feed
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +167,12 @@ class LiveState:
                     pipe.delete(member_key(call_sid))
                     pipe.hset(member_key(call_sid), mapping=cast(Any, fields))
                     pipe.expire(member_key(call_sid), MEMBER_TTL_SECONDS)
+                    # The console's delta, in the same round trip (switchboard.live_feed).
+                    delta = live_feed.waiting_caller(call_sid, fields)
+                    live_feed.stage(pipe, "join", delta, at=at)
             case QueueLeave(queue=queue, call_sid=call_sid):
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
+                live_feed.stage(pipe, "leave", {"call_sid": call_sid, "queue": queue}, at=at)
             case AgentWaiting(agent_id=agent_id, call_sid=call_sid, seconds=seconds):
                 pipe.set(agent_key(agent_id), call_sid.encode(), ex=AGENT_TTL_SECONDS)
                 # The deadline is in the value, read against the request's clock (as queue

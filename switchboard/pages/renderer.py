@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ivr.config import LANGUAGES, Language
 from switchboard.access import Principal
 from switchboard.deps import Services
+from switchboard.pages.console_wording import WORDING as CONSOLE_WORDING
 from switchboard.pages.wording import (
     ACTION_LABELS,
     KIND_LABELS,
@@ -37,7 +38,7 @@ from switchboard.staff_sessions import StaffSession
 # The wording of every page: the shared words (switchboard/pages/wording.py), then each
 # feature's own module of words, one dict per language with the same keys in each. A feature
 # adds its module here; a key may be defined once only (`_merged` refuses a clash).
-WORDING_PARTS: tuple[Mapping[Language, Mapping[str, str]], ...] = (WORDING,)
+WORDING_PARTS: tuple[Mapping[Language, Mapping[str, str]], ...] = (WORDING, CONSOLE_WORDING)
 
 
 def _merged(language: Language) -> dict[str, str]:

@@ -1,0 +1,84 @@
+"""The console's live queue in Chromium, with the simulator playing the calls against the
+live app: callers appear within a second, returned callers are flagged, and "Ta denne" takes
+the chosen one ahead of the queue."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from playwright.sync_api import BrowserContext, expect
+
+from tests.console.conftest import (
+    Console,
+    bounced_caller,
+    client_agent,
+    run_until_queued,
+    switchboard_caller,
+)
+from tests.fixtures.agents import CLIENT_AGENT
+
+FIRST, SECOND = "+4791234567", "+4798765432"
+
+
+def test_a_caller_appears_within_a_second_of_the_webhook(
+    console: Console, browser_context: BrowserContext
+) -> None:
+    page = browser_context.new_page()
+    console.open(page)
+    expect(page.locator("#queue-empty")).to_have_text("Ingen ventar.")
+    sim = console.simulator()
+    caller = switchboard_caller(sim, FIRST, after=5)
+
+    run_until_queued(sim, caller, "sentralbord", within=60)
+    enqueued = time.monotonic()
+    item = page.locator(f'li[data-call-sid="{caller.sid}"]')
+    expect(item).to_be_visible(timeout=1000)
+    assert time.monotonic() - enqueued < 1.0
+
+    expect(item.locator(".place")).to_have_text("Nr. 1")
+    expect(item.locator(".queue-name")).to_have_text("Sentralbordet")
+    expect(item.locator(".flag")).to_be_hidden()
+    # The caller's pseudonym's short form, never the number.
+    expect(page.locator("#live-queue")).not_to_contain_text("91234567")
+    expect(page.locator("#queue-announce")).to_contain_text("Ny innringar i køen")
+    # The wait ticks on the page's own clock.
+    waited = item.locator(".waited")
+    expect(waited).to_contain_text("min")
+    first = waited.inner_text()
+    expect(waited).not_to_have_text(first, timeout=3000)
+
+
+def test_a_returned_caller_is_flagged_and_taken_ahead_of_the_queue(
+    console: Console, browser_context: BrowserContext
+) -> None:
+    page = browser_context.new_page()
+    console.open(page)
+    sim = console.simulator()
+    agent = client_agent(sim, after=0)  # idle on the main queue before anyone returns
+    first = bounced_caller(sim, FIRST, after=1)
+    second = bounced_caller(sim, SECOND, after=10)
+    run_until_queued(sim, second, "sentralbord-retur", within=90)
+
+    first_item = page.locator(f'li[data-call-sid="{first.sid}"]')
+    second_item = page.locator(f'li[data-call-sid="{second.sid}"]')
+    expect(second_item).to_be_visible(timeout=1000)
+    expect(first_item.locator(".place")).to_have_text("Nr. 1")
+    expect(second_item.locator(".place")).to_have_text("Nr. 2")
+    expect(second_item.locator(".queue-name")).to_have_text("I retur")
+    expect(second_item.locator(".flag")).to_have_text(
+        "Kom i retur frå barnehage og skule · Avvist · oppteke · Sett over av telefonmenyen"
+    )
+
+    console.keep_time(browser_context, sim.now)
+    second_item.get_by_role("button", name="Ta innringar").click()
+    expect(page.locator("#queue-announce")).to_contain_text("kjem til deg no")
+    sim.run_until(sim.now + timedelta(seconds=30))
+
+    # The chosen caller, not the one ahead of them, is with the agent.
+    assert f"CONNECTED with {CLIENT_AGENT}" in second.transcript_text()
+    assert f"CONNECTED with {CLIENT_AGENT}" not in first.transcript_text()
+    assert "Retur frå barnehage og skule" in agent.transcript_text()  # the agent heard why
+    expect(second_item).to_be_hidden(timeout=1000)  # left the returns queue
+    expect(first_item).to_be_visible()
+    expect(first_item.locator(".place")).to_have_text("Nr. 1")
