@@ -33,6 +33,7 @@ from tests.fixtures.localhost import free_port, serving
 from tests.pages.browsing import sign_in_with_browser
 from tests.pages.site import PASSWORD, Site, add_accounts
 from tests.switchboard.apphost import make_settings
+from workers.ingest import Ingestor
 
 OSLO = ZoneInfo("Europe/Oslo")
 START = datetime(2026, 11, 25, 10, 0, tzinfo=OSLO)  # a Wednesday, the switchboard open
@@ -65,6 +66,15 @@ class Console:
         )
         self.rest.attach(sim)
         return sim
+
+    def ingest(self) -> None:
+        """Run the ingest over every event so far, as the worker would (the returns table)."""
+        ingestor = Ingestor.from_settings(
+            self.settings, redis=self.services.redis, engine=self.site.engine
+        )
+        ingestor.ensure_group()
+        while ingestor.run_once(block_ms=None):
+            pass
 
     def keep_time(self, context: BrowserContext, at: datetime) -> None:
         """The browser's requests from now on say the simulator's time."""
@@ -112,10 +122,10 @@ def console(tmp_path: Path, redis_url: str) -> Iterator[Console]:
         engine.dispose()
 
 
-def bounced_caller(sim: TwilioSimulator, number: str, *, after: float) -> Call:
-    """A citizen who asks for barnehage (busy), comes back, and waits up to 5 minutes."""
+def bounced_caller(sim: TwilioSimulator, number: str, *, after: float, stays: float = 300) -> Call:
+    """A citizen who asks for barnehage (busy), comes back, and waits (5 minutes at most)."""
     return sim.place_call(
-        from_=number, to=MAIN, script=[hang_up_after(300), press("2")], at=at(after)
+        from_=number, to=MAIN, script=[hang_up_after(stays), press("2")], at=at(after)
     )
 
 
