@@ -42,6 +42,8 @@ class LiveView:
     # For a caller in an agent's own queue (`a` in the URL): whether that agent's leg is
     # still idle on the agent line, waiting for them (ivr.handover.hold).
     agent_on_line: bool | None = None
+    # The caller's menu choices so far (`MenuChoice.choice`, oldest first), for the console.
+    menu_path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class QueueJoin:
     caller_id: str = ""
     department: str | None = None  # a bounce's department and cause (its transfer outcome)
     cause: str | None = None
+    path: tuple[str, ...] = ()  # the caller's menu choices (`MenuChoice.choice`)
 
 
 @dataclass(frozen=True)
@@ -142,8 +145,23 @@ class AgentGone:
     call_sid: str
 
 
+@dataclass(frozen=True)
+class MenuChoice:
+    """A caller chose in a menu: `choice` is "<via>,<key>,<target>" (via dtmf, speech or
+    none; key the digit or empty; target what the choice meant, or empty when none). What a
+    caller said is never kept, only what it meant."""
+
+    call_sid: str
+    choice: str
+
+    @classmethod
+    def of(cls, call_sid: str, *, via: str, key: str | None, target: str | None) -> MenuChoice:
+        return cls(call_sid=call_sid, choice=f"{via},{key or ''},{target or ''}")
+
+
 Change = (
     MarkAccepted
+    | MenuChoice
     | QueueJoin
     | QueueLeave
     | SetLeaveReason

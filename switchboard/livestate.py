@@ -6,6 +6,7 @@
 - that an agent redirected a call (its interrupted Dial's action is then not a bounce);
 - wrong agent PINs per caller, keyed by the caller's pseudonym (never the number), until the
   window passes without another (`ivr.agent`);
+- each caller's menu choices (what they meant, never what they said), for the console;
 - who waits in a queue (visit, language, a bounce's department and cause), each agent's leg
   on the agent line and whether it is idle, and which agent claimed a caller
   (`switchboard.queue_moves`).
@@ -30,6 +31,7 @@ from ivr.call import (
     Change,
     LiveView,
     MarkAccepted,
+    MenuChoice,
     PinFailed,
     QueueJoin,
     QueueLeave,
@@ -55,6 +57,8 @@ MEMBER_TTL_SECONDS = 4 * 3600
 AGENT_TTL_SECONDS = 4 * 3600
 # An idle agent's Dial lasts `seconds` plus Twilio's 5 s buffer before the action asks again.
 IDLE_SLACK_SECONDS = 15
+# The menu choices kept per call: enough for any path through the menus.
+MAX_PATH = 10
 
 
 class LiveState:
@@ -86,6 +90,7 @@ class LiveState:
             pipe.zcount(f"{PREFIX}:queue:returns", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
             pipe.get(f"{PREFIX}:leave:{call_sid}")
             pipe.get(_pin_key(caller_id))
+            pipe.lrange(path_key(call_sid), 0, MAX_PATH - 1)
             if agent_id:
                 pipe.get(agent_key(agent_id))
             results = pipe.execute()
@@ -93,6 +98,7 @@ class LiveState:
             if agent_id:
                 *results, leg = results
                 agent_on_line = leg is not None and self.idle(_text(leg), at=at)
+            *results, path = results
         except redis.RedisError as exc:
             log.warning("live state unreadable, the flow goes on without it: %s", exc)
             self._on_failure(exc)
@@ -113,6 +119,7 @@ class LiveState:
             pin_failures=int(pin_failures or 0),
             redirect_step=_step(raw_redirected),
             agent_on_line=agent_on_line,
+            menu_path=tuple(_text(choice) for choice in path),
         )
 
     def idle(self, agent_call_sid: str, *, at: datetime) -> bool:
@@ -163,6 +170,7 @@ class LiveState:
                         "caller": change.caller_id,
                         "department": change.department or "",
                         "cause": change.cause or "",
+                        "path": "|".join(change.path),
                     }
                     pipe.delete(member_key(call_sid))
                     pipe.hset(member_key(call_sid), mapping=cast(Any, fields))
@@ -186,6 +194,10 @@ class LiveState:
             case AgentGone(agent_id=agent_id, call_sid=call_sid):
                 pipe.delete(idle_key(call_sid))
                 pipe.delete(agent_key(agent_id))
+            case MenuChoice(call_sid=call_sid, choice=choice):
+                pipe.rpush(path_key(call_sid), choice.encode())
+                pipe.ltrim(path_key(call_sid), -MAX_PATH, -1)
+                pipe.expire(path_key(call_sid), MEMBER_TTL_SECONDS)
             case SetLeaveReason(call_sid=call_sid, reason=reason):
                 pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)
             case PinFailed(caller_id=caller_id, window_seconds=window):
@@ -197,6 +209,11 @@ class LiveState:
 
 def member_key(call_sid: str) -> str:
     return f"{PREFIX}:member:{call_sid}"
+
+
+def path_key(call_sid: str) -> str:
+    """The caller's menu choices (`ivr.call.MenuChoice`), oldest first."""
+    return f"{PREFIX}:path:{call_sid}"
 
 
 def agent_key(agent_id: str) -> str:

@@ -39,6 +39,7 @@ def test_a_caller_appears_within_a_second_of_the_webhook(
     expect(item.locator(".place")).to_have_text("Nr. 1")
     expect(item.locator(".queue-name")).to_have_text("Sentralbordet")
     expect(item.locator(".flag")).to_be_hidden()
+    expect(item.locator(".path")).to_have_text("Tasta 0: sentralbordet")
     # The caller's pseudonym's short form, never the number.
     expect(page.locator("#live-queue")).not_to_contain_text("91234567")
     expect(page.locator("#queue-announce")).to_contain_text("Ny innringar i køen")
@@ -66,6 +67,7 @@ def test_a_returned_caller_is_flagged_and_taken_ahead_of_the_queue(
     expect(first_item.locator(".place")).to_have_text("Nr. 1")
     expect(second_item.locator(".place")).to_have_text("Nr. 2")
     expect(second_item.locator(".queue-name")).to_have_text("I retur")
+    expect(second_item.locator(".path")).to_have_text("Tasta 2: barnehage og skule")
     expect(second_item.locator(".flag")).to_have_text(
         "Kom i retur frå barnehage og skule · Avvist · oppteke · Sett over av telefonmenyen"
     )

@@ -44,6 +44,20 @@
 
   function departmentName(id) { return config.departments[id] || id; }
 
+  // One menu choice, "<via>,<key>,<target>" (ivr.call.MenuChoice), in words.
+  function choiceText(choice) {
+    var parts = choice.split(",");
+    var via = parts[0], key = parts[1] || "", target = parts.slice(2).join(",");
+    var how = fill(words["console_via_" + via] || via, { key: key });
+    var what;
+    if (target.indexOf("department:") === 0) {
+      what = departmentName(target.slice("department:".length));
+    } else {
+      what = words["console_target_" + (target.split(":")[0] || "none")] || target;
+    }
+    return how + ": " + what;
+  }
+
   function flagText(caller) {
     var parts = [fill(words.console_returned, { department: departmentName(caller.department) })];
     if (caller.kind) { parts.push(config.kinds[caller.kind] || caller.kind); }
@@ -94,7 +108,7 @@
     flag.textContent = caller.department ? flagText(caller) : "";
     item.querySelector(".waited").textContent = waitedText(caller.joined);
     item.querySelector(".path").textContent =
-      caller.path && caller.path.length ? caller.path.join(" → ") : words.console_no_path;
+      caller.path && caller.path.length ? caller.path.map(choiceText).join(" → ") : words.console_no_path;
     var button = item.querySelector("button.take");
     if (button) {
       button.setAttribute("aria-label", fill(words.console_take_label, { caller: caller.caller }));
