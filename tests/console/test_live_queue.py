@@ -9,8 +9,11 @@ from datetime import timedelta
 
 from playwright.sync_api import BrowserContext, expect
 
+from sim.twilio import press, talk
 from tests.console.conftest import (
+    MAIN,
     Console,
+    at,
     bounced_caller,
     client_agent,
     run_until_queued,
@@ -84,3 +87,25 @@ def test_a_returned_caller_is_flagged_and_taken_ahead_of_the_queue(
     expect(second_item).to_be_hidden(timeout=1000)  # left the returns queue
     expect(first_item).to_be_visible()
     expect(first_item.locator(".place")).to_have_text("Nr. 1")
+
+
+def test_a_recall_worked_out_at_ingest_flags_the_waiting_caller(
+    console: Console, browser_context: BrowserContext
+) -> None:
+    page = browser_context.new_page()
+    console.open(page)
+    sim = console.simulator()
+    # Helse og omsorg answers and talks; the caller rings again and asks for the switchboard.
+    sim.place_call(from_=FIRST, to=MAIN, script=[press("3"), talk(30)], at=at(0))
+    again = switchboard_caller(sim, FIRST, after=600)
+    run_until_queued(sim, again, "sentralbord", within=900)
+    item = page.locator(f'li[data-call-sid="{again.sid}"]')
+    expect(item).to_be_visible(timeout=1000)
+    expect(item.locator(".flag")).to_be_hidden()  # the webhook cannot know it yet
+
+    console.ingest()  # the worker's next batch
+
+    expect(item.locator(".flag")).to_be_visible(timeout=1000)
+    expect(item.locator(".flag")).to_contain_text("Ringde att")
+    expect(item.locator(".flag")).to_contain_text("Kom i retur frå helse")
+    expect(item.locator(".flag")).to_contain_text("Sett over av telefonmenyen")
