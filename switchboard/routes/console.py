@@ -22,7 +22,14 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from redis.exceptions import RedisError
 
 from switchboard.access import Principal
-from switchboard.deps import Services, ServicesDep, allow_page
+from switchboard.deps import (
+    Services,
+    ServicesDep,
+    SignInRequired,
+    allow_page,
+    refuse_role,
+    staff_session,
+)
 from switchboard.live_feed import FeedReader, Snapshot, valid_id
 from switchboard.pages.console_wording import client_wording
 from switchboard.pages.renderer import page_language, render
@@ -53,6 +60,20 @@ def console_page(request: Request, services: Services, who: Principal) -> HTMLRe
 @router.get("/agent/console", response_class=HTMLResponse)
 def console(request: Request, services: ServicesDep, who: ConsoleViewer) -> HTMLResponse:
     return console_page(request, services, who)
+
+
+def stream_viewer(request: Request, services: ServicesDep) -> Principal:
+    """`allow_page("agent", "manager")` for the event stream, by session only, as a sync
+    dependency: FastAPI runs it in the threadpool, so the session lookup (sync Redis, and SQL
+    for a password session) never runs on the event loop."""
+    session = staff_session(request, services)
+    if session is None:
+        raise SignInRequired(request.url.path)
+    refuse_role(session.principal, ("agent", "manager"))
+    return session.principal
+
+
+StreamViewer = Annotated[Principal, Depends(stream_viewer)]
 
 
 def feed_reader(request: Request, services: Services) -> FeedReader:
@@ -105,7 +126,7 @@ async def events(
 
 @router.get("/agent/events")
 async def live_events(
-    request: Request, services: ServicesDep, who: ConsoleViewer
+    request: Request, services: ServicesDep, who: StreamViewer
 ) -> StreamingResponse:
     last_id = request.headers.get("last-event-id", "")
     # A simulated clock (tests) has no "now" without the simulator's header: the snapshot

@@ -96,8 +96,15 @@ def test_a_snapshot_then_deltas_and_a_resume_gets_only_what_was_missed(
         assert [c["call_sid"] for c in again.data["waiting"]] == [late.sid]
 
 
-def test_the_events_are_for_signed_in_agents_only(console: Console) -> None:
+def test_the_events_are_for_signed_in_agents_and_managers_only(console: Console) -> None:
     with httpx.Client(base_url=console.url) as anonymous:
         refused = anonymous.get("/agent/events")
     assert refused.status_code == 303
     assert refused.headers["location"].startswith("/agent/login")
+    with httpx.Client(base_url=console.url) as operator:
+        assert sign_in(operator, "otto").status_code == 303
+        assert operator.get("/agent/events").status_code == 403
+    with httpx.Client(base_url=console.url) as manager:
+        assert sign_in(manager, "mona").status_code == 303
+        with manager.stream("GET", "/agent/events") as response:
+            assert next(events(response.iter_lines())).kind == "snapshot"
