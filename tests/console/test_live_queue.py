@@ -7,9 +7,12 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Locator, expect
 
+from sim.call_trial import place_agent
 from sim.twilio import press, talk
+from switchboard.access import Principal
+from switchboard.staff_sessions import cookie_name
 from tests.console.conftest import (
     MAIN,
     Console,
@@ -19,7 +22,7 @@ from tests.console.conftest import (
     run_until_queued,
     switchboard_caller,
 )
-from tests.fixtures.agents import CLIENT_AGENT
+from tests.fixtures.agents import AGENT_NUMBER, CLIENT_AGENT, PIN
 
 FIRST, SECOND = "+4791234567", "+4798765432"
 
@@ -109,3 +112,44 @@ def test_a_recall_worked_out_at_ingest_flags_the_waiting_caller(
     expect(item.locator(".flag")).to_contain_text("Ringde att")
     expect(item.locator(".flag")).to_contain_text("Kom i retur frå helse")
     expect(item.locator(".flag")).to_contain_text("Sett over av telefonmenyen")
+
+
+def test_taking_a_caller_another_agent_took_first_says_so(
+    console: Console, browser_context: BrowserContext
+) -> None:
+    page = browser_context.new_page()
+    console.open(page)
+    sim = console.simulator()
+    client_agent(sim, after=0)
+    kari = console.config.switchboard.agents.find(AGENT_NUMBER)
+    place_agent(sim, kari, pin=PIN, stays=400, at=at(0))
+    caller = bounced_caller(sim, FIRST, after=30)
+    run_until_queued(sim, caller, "sentralbord-retur", within=90)
+    item = page.locator(f'li[data-call-sid="{caller.sid}"]')
+    expect(item).to_be_visible(timeout=1000)
+
+    # Kari (on her phone, through the API) is quicker.
+    who = Principal(name="kari@alver.kommune.no", role="agent", agent_id="kari")
+    cookie, session = console.services.sessions.start(who, method="oidc", at=sim.now)
+    won = console.http.post(
+        f"{console.url}/api/queue/{caller.sid}/take",
+        headers={
+            "Cookie": f"{cookie_name(production=False)}={cookie}",
+            "X-CSRF-Token": session.csrf,
+            "X-Simulated-Time": sim.now.isoformat(),
+        },
+    )
+    assert won.status_code == 202, won.text
+
+    console.keep_time(browser_context, sim.now)
+    item.get_by_role("button", name="Ta innringar").click()
+    expect(page.locator("#queue-announce")).to_have_text(
+        f"Ein annan medarbeidar tok innringaren {caller_label(item)} først."
+    )
+    sim.run_until(sim.now + timedelta(seconds=30))
+    assert f"CONNECTED with {AGENT_NUMBER}" in caller.transcript_text()
+    expect(item).to_be_hidden(timeout=1000)
+
+
+def caller_label(item: Locator) -> str:
+    return item.locator(".who").inner_text().removeprefix("Innringar ")
