@@ -122,6 +122,7 @@ def test_taking_a_caller_another_agent_took_first_says_so(
     sim = console.simulator()
     client_agent(sim, after=0)
     kari = console.config.switchboard.agents.find(AGENT_NUMBER)
+    assert kari is not None
     place_agent(sim, kari, pin=PIN, stays=400, at=at(0))
     caller = bounced_caller(sim, FIRST, after=30)
     run_until_queued(sim, caller, "sentralbord-retur", within=90)
