@@ -167,6 +167,7 @@ def create_app(
             syncing.join(timeout=5)
             replaying.join(timeout=5)
             services.engine.dispose()
+            await console.close_feed_reader(_app)
             if owns_redis:
                 client.close()
             if owns_twilio:

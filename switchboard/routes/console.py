@@ -87,6 +87,14 @@ def feed_reader(request: Request, services: Services) -> FeedReader:
     return FeedReader(client)
 
 
+async def close_feed_reader(app: Any) -> None:
+    """At shutdown: close the console's async Redis client, if one was made."""
+    client: aioredis.Redis | None = getattr(app.state, "feed_redis", None)
+    if client is not None:
+        app.state.feed_redis = None
+        await client.aclose()
+
+
 def message(kind: str, data: dict[str, Any], *, event_id: str = "") -> str:
     head = f"id: {event_id}\n" if event_id else ""
     return f"{head}event: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
