@@ -47,6 +47,8 @@ class LiveView:
     agent_statuses: Mapping[str, str] | None = None
     # Callers waiting in the main queue now (returned callers are `returns_waiting`).
     main_waiting: int | None = None
+    # The caller's menu choices so far (`MenuChoice.choice`, oldest first), for the console.
+    menu_path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class QueueJoin:
     caller_id: str = ""
     department: str | None = None  # a bounce's department and cause (its transfer outcome)
     cause: str | None = None
+    path: tuple[str, ...] = ()  # the caller's menu choices (`MenuChoice.choice`)
 
 
 @dataclass(frozen=True)
@@ -167,8 +170,23 @@ class AgentHeld:
     seconds: int
 
 
+@dataclass(frozen=True)
+class MenuChoice:
+    """A caller chose in a menu: `choice` is "<via>,<key>,<target>" (via dtmf, speech or
+    none; key the digit or empty; target what the choice meant, or empty when none). What a
+    caller said is never kept, only what it meant."""
+
+    call_sid: str
+    choice: str
+
+    @classmethod
+    def of(cls, call_sid: str, *, via: str, key: str | None, target: str | None) -> MenuChoice:
+        return cls(call_sid=call_sid, choice=f"{via},{key or ''},{target or ''}")
+
+
 Change = (
     MarkAccepted
+    | MenuChoice
     | QueueJoin
     | QueueLeave
     | SetLeaveReason

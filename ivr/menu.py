@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from ivr import contact, overflow, queue, referral, transfer
-from ivr.call import Context, Reply, Turn
+from ivr.call import Context, MenuChoice, Reply, Turn
 from ivr.closed import english_line, menu_gather, option_spoken, render_closed, speak_all
 from ivr.config import SWITCHBOARD, Department, Language
 from ivr.keymap import MAX_KEYS
@@ -177,6 +177,14 @@ def handle_open_menu(ctx: Context, turn: Turn) -> Reply:
             late=late,
         )
     )
+    reply.changes.append(
+        MenuChoice.of(
+            turn.call_sid,
+            via="dtmf" if digits else "speech" if speech else "none",
+            key=digits[:1] or None,
+            target=target,
+        )
+    )
     if judged_at is None or (late and target is None):
         just_closed(ctx, turn, reply)  # no re-prompt of a menu that is no longer offered
         return reply
@@ -314,6 +322,9 @@ def handle_closed_menu(ctx: Context, turn: Turn) -> Reply:
             target=target,
             attempt=attempt,
         )
+    )
+    reply.changes.append(
+        MenuChoice.of(turn.call_sid, via="dtmf" if digits else "none", key=digits, target=target)
     )
     if target is None:
         if digits:

@@ -21,6 +21,7 @@ from ivr.call import (
     TWILIO_QUEUES,
     AgentTalking,
     Context,
+    MenuChoice,
     QueueJoin,
     QueueLeave,
     QueueName,
@@ -69,6 +70,9 @@ def enqueue(
             caller_id=turn.caller_id,
             department=department,
             cause=cause,
+            # The choices of earlier turns, and of this one (not in live state yet).
+            path=turn.live.menu_path
+            + tuple(c.choice for c in reply.changes if isinstance(c, MenuChoice)),
         )
     )
     if queue == "main":

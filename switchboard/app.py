@@ -54,6 +54,7 @@ from switchboard.routes import (
     callbacks,
     caller_offers,
     calls,
+    console,
     directory,
     health,
     oidc_sign_in,
@@ -172,6 +173,7 @@ def create_app(
             syncing.join(timeout=5)
             replaying.join(timeout=5)
             services.engine.dispose()
+            await console.close_feed_reader(_app)
             if owns_redis:
                 client.close()
             if owns_twilio:
@@ -209,6 +211,7 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(oidc_sign_in.router)
     app.include_router(reports.router)
+    app.include_router(console.router)
     app.mount("/agent/static", StaticFiles(directory=STATIC_DIR), name="staff-static")
     mount_docs(app, departments=[d.id for d in config.departments])
     install_error_handlers(app)

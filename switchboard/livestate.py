@@ -8,6 +8,7 @@
   window passes without another (`ivr.agent`);
 - each agent's status (ready, paused with a reason, offline) and since when, and whether a
   paused agent's leg is on hold (`switchboard.presence`);
+- each caller's menu choices (what they meant, never what they said), for the console;
 - who waits in a queue (visit, language, a bounce's department and cause), each agent's leg
   on the agent line and whether it is idle, and which agent claimed a caller
   (`switchboard.queue_moves`).
@@ -36,12 +37,14 @@ from ivr.call import (
     Change,
     LiveView,
     MarkAccepted,
+    MenuChoice,
     PinFailed,
     QueueJoin,
     QueueLeave,
     SetLeaveReason,
     Unclaimed,
 )
+from switchboard import live_feed
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +65,8 @@ AGENT_TTL_SECONDS = 4 * 3600
 IDLE_SLACK_SECONDS = 15
 # Every agent's status by roster id (ivr.presence): kept until changed, never expiring.
 STATUS_KEY = f"{PREFIX}:status"
+# The menu choices kept per call: enough for any path through the menus.
+MAX_PATH = 10
 
 
 class LiveState:
@@ -95,6 +100,7 @@ class LiveState:
             pipe.get(_pin_key(caller_id))
             pipe.zcount(f"{PREFIX}:queue:main", at.timestamp() - STALE_MEMBER_SECONDS, "+inf")
             pipe.hgetall(STATUS_KEY)
+            pipe.lrange(path_key(call_sid), 0, MAX_PATH - 1)
             if agent_id:
                 pipe.get(agent_key(agent_id))
             results = pipe.execute()
@@ -102,6 +108,7 @@ class LiveState:
             if agent_id:
                 *results, leg = results
                 agent_on_line = leg is not None and self.idle(_text(leg), at=at)
+            *results, path = results
         except redis.RedisError as exc:
             log.warning("live state unreadable, the flow goes on without it: %s", exc)
             self._on_failure(exc)
@@ -126,6 +133,7 @@ class LiveState:
                 _text(agent): parse_status(_text(raw)).status for agent, raw in statuses.items()
             },
             main_waiting=int(main_waiting),
+            menu_path=tuple(_text(choice) for choice in path),
         )
 
     def idle(self, agent_call_sid: str, *, at: datetime) -> bool:
@@ -185,12 +193,17 @@ class LiveState:
                         "caller": change.caller_id,
                         "department": change.department or "",
                         "cause": change.cause or "",
+                        "path": "|".join(change.path),
                     }
                     pipe.delete(member_key(call_sid))
                     pipe.hset(member_key(call_sid), mapping=cast(Any, fields))
                     pipe.expire(member_key(call_sid), MEMBER_TTL_SECONDS)
+                    # The console's delta, in the same round trip (switchboard.live_feed).
+                    delta = live_feed.waiting_caller(call_sid, fields)
+                    live_feed.stage(pipe, "join", delta, at=at)
             case QueueLeave(queue=queue, call_sid=call_sid):
                 pipe.zrem(f"{PREFIX}:queue:{queue}", call_sid)
+                live_feed.stage(pipe, "leave", {"call_sid": call_sid, "queue": queue}, at=at)
             case AgentWaiting(agent_id=agent_id, call_sid=call_sid, seconds=seconds):
                 pipe.delete(held_key(call_sid))
                 pipe.set(agent_key(agent_id), call_sid.encode(), ex=AGENT_TTL_SECONDS)
@@ -215,6 +228,10 @@ class LiveState:
                 pipe.hset(STATUS_KEY, agent_id, record.encode())
             case AgentHeld(call_sid=call_sid, seconds=seconds):
                 pipe.set(held_key(call_sid), b"1", ex=seconds)
+            case MenuChoice(call_sid=call_sid, choice=choice):
+                pipe.rpush(path_key(call_sid), choice.encode())
+                pipe.ltrim(path_key(call_sid), -MAX_PATH, -1)
+                pipe.expire(path_key(call_sid), MEMBER_TTL_SECONDS)
             case SetLeaveReason(call_sid=call_sid, reason=reason):
                 pipe.set(f"{PREFIX}:leave:{call_sid}", reason.encode(), ex=LEAVE_TTL_SECONDS)
             case PinFailed(caller_id=caller_id, window_seconds=window):
@@ -252,6 +269,11 @@ def parse_status(raw: str) -> AgentStatus:
 
 def member_key(call_sid: str) -> str:
     return f"{PREFIX}:member:{call_sid}"
+
+
+def path_key(call_sid: str) -> str:
+    """The caller's menu choices (`ivr.call.MenuChoice`), oldest first."""
+    return f"{PREFIX}:path:{call_sid}"
 
 
 def agent_key(agent_id: str) -> str:

@@ -53,6 +53,7 @@ from switchboard.models import SmsMessage
 from switchboard.sealing import NumberSeal, development_keys, open_numbers
 from switchboard.settings import Settings
 from workers.event_rows import insert_events
+from workers.live_flags import flag_waiting_returns
 from workers.projection import Projector
 from workers.records import load_projector, project_calls
 from workers.sms import SMS_RETRY, send_sms
@@ -187,6 +188,15 @@ class Ingestor:
         new_ids = self._store(batch.events)
         self.ingested_total += len(new_ids)
         self.duplicates_total += len(batch.events) - len(new_ids)
+        fresh = [event for event in batch.events if event.id in new_ids]
+        if fresh:
+            # Hand-backs and recalls of callers still waiting: the console's flags.
+            flag_waiting_returns(
+                self.redis,
+                self.engine,
+                {event.call_sid for event in fresh},
+                at=max(event.at for event in fresh),
+            )
 
     def enqueue(self, batch: Batch) -> None:
         """Enqueue the SMS jobs of the batch's requests whose row is still queued."""

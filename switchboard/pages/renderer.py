@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ivr.config import LANGUAGES, Language
 from switchboard.access import Principal
 from switchboard.deps import Services
+from switchboard.pages.console_wording import WORDING as CONSOLE_WORDING
 from switchboard.pages.directory_wording import WORDING as DIRECTORY_WORDING
 from switchboard.pages.status_wording import WORDING as STATUS_WORDING
 from switchboard.pages.wording import (
@@ -41,6 +42,7 @@ from switchboard.staff_sessions import StaffSession
 # adds its module here; a key may be defined once only (`_merged` refuses a clash).
 WORDING_PARTS: tuple[Mapping[Language, Mapping[str, str]], ...] = (
     WORDING,
+    CONSOLE_WORDING,
     DIRECTORY_WORDING,
     STATUS_WORDING,
 )

@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Select, select
 
 from ivr.vocabulary import RETURN_NOTE_MAX_CHARS, Initiator, ReturnKind, ReturnReason
 from switchboard.access import Principal
-from switchboard.deps import SessionDep, allow, api_error
+from switchboard.deps import ServicesDep, SessionDep, allow, api_error
 from switchboard.errors import COMMON_ERRORS, error_response
 from switchboard.models import ReturnRecord
 from switchboard.staff_audit import record_return_tag
@@ -111,6 +111,8 @@ def _public(row: ReturnRecord) -> ReturnPublic:
     responses={403: error_response("a department lead asked for another department")},
 )
 def list_returns(
+    request: Request,
+    services: ServicesDep,
     session: SessionDep,
     who: ReviewerDep,
     hours: int = Query(default=24, ge=1, le=24 * 31, description="how far back to look"),
@@ -120,7 +122,7 @@ def list_returns(
     ),
 ) -> list[ReturnPublic]:
     """Recent returns, newest first."""
-    since = datetime.now(UTC) - timedelta(hours=hours)
+    since = services.now(request) - timedelta(hours=hours)
     query = visible_to(
         select(ReturnRecord).where(ReturnRecord.detected_at >= since), who, department=department
     )

@@ -8,7 +8,8 @@
   answer either way (401) and an audit entry `sign_in_failed`; a right one starts the session
   (`complete_sign_in`). Without Redis, 503.
 - `POST /agent/logout`: ends the session (the session's CSRF token is required).
-- `GET /agent/`: who you are, and what your role may see, with today's figures.
+- `GET /agent/`: for an agent, the console (switchboard/routes/console.py); for the other
+  roles, who you are, and what your role may see, with today's figures.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from switchboard.pages.login_guard import (
     set_login_cookie,
 )
 from switchboard.pages.renderer import local_zone, problem_page, render
+from switchboard.routes.console import console_page
 from switchboard.routes.reports import count_returns
 from switchboard.sign_in import client_address, complete_sign_in, safe_next, sign_out
 
@@ -186,6 +188,8 @@ def sign_out_page(request: Request, services: ServicesDep, who: SignedIn) -> Red
 
 @router.get("/agent/", response_class=HTMLResponse)
 def home(request: Request, services: ServicesDep, who: SignedIn) -> HTMLResponse:
+    if who.role == "agent":
+        return console_page(request, services, who)  # an agent's home is the console
     returns_today: int | None = None
     untagged_today: int | None = None
     if who.role in ("agent", "manager", "department_lead"):

@@ -46,9 +46,10 @@ def test_signing_in_and_out_with_the_keyboard_alone(
     page.keyboard.press("Enter")
 
     page.wait_for_url(site.url + "/agent/")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Framsida")
-    expect(page.locator("main")).to_contain_text("Kari Nordmann")
-    expect(page.locator("main")).to_contain_text("Sentralbordmedarbeidar")
+    # An agent's home is the console (tests/console): the live queue.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Konsollen")
+    expect(page.locator("form.sign-out")).to_contain_text("Kari Nordmann")
+    expect(page.get_by_role("heading", level=2, name="Køen no")).to_be_visible()
     cookie = next(
         c["value"] for c in browser_context.cookies() if c["name"] == "switchboard_session"
     )
