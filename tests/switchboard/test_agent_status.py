@@ -9,57 +9,25 @@ Twilio is the simulator, for the calls and for the REST API behind the SDK's `ht
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi.testclient import TestClient
-from prometheus_client import CollectorRegistry
 
-from ivr.config import Config
-from sim.call_trial import AGENT_LINE, simulator_for
-from sim.twilio import Call, SimulatedRest, TwilioSimulator, hang_up_after, press, talk
-from switchboard.access import Principal
-from switchboard.app import create_app
+from sim.call_trial import AGENT_LINE
+from sim.twilio import Call, TwilioSimulator, hang_up_after, press, talk
 from switchboard.audit import entries
-from switchboard.deps import Services
 from switchboard.observability.exporter import BusinessCollector, exporter_registry
-from switchboard.settings import Settings
-from switchboard.staff_sessions import cookie_name
-from switchboard.twilio_rest import twilio_client
-from tests.fixtures.agents import CLIENT_AGENT, config_with_agents, roster_with_pins
-from tests.switchboard.apphost import auth, make_settings
+from tests.fixtures.agents import CLIENT_AGENT
+from tests.switchboard.agentworld import START, AgentWorld, agent_app
+from tests.switchboard.apphost import auth
 
-OSLO = ZoneInfo("Europe/Oslo")
-START = datetime(2026, 11, 25, 10, 0, tzinfo=OSLO)  # a Wednesday, the switchboard open
 MAIN = "+4756375000"
 CITIZEN, OTHER = "+4791234567", "+4798765432"
 PAUSED = "Du har pause, og får ingen innringarar. Trykk 1 når du er klar."
 OFFER = "Akkurat no er ingen på sentralbordet ledige."
 
 
-@dataclass
-class World:
-    client: TestClient
-    settings: Settings
-    config: Config
-    rest: SimulatedRest
-    services: Services
-    registry: CollectorRegistry
-
-    def simulator(self) -> TwilioSimulator:
-        sim = simulator_for(
-            http=self.client, settings=self.settings, config=self.config, start=START
-        )
-        self.rest.attach(sim)
-        return sim
-
-    def signed_in(self, agent_id: str) -> dict[str, str]:
-        who = Principal(name=f"{agent_id}@alver.kommune.no", role="agent", agent_id=agent_id)
-        cookie, session = self.services.sessions.start(who, method="oidc", at=START)
-        return {"Cookie": f"{cookie_name(production=False)}={cookie}", "X-CSRF-Token": session.csrf}
-
+class World(AgentWorld):
     def set_status(self, sim: TwilioSimulator, headers: dict[str, str], **body: str):
         return self.client.post(
             "/api/agents/me/status",
@@ -84,20 +52,8 @@ class World:
 
 @pytest.fixture
 def world(tmp_path, redis_url) -> Iterator[World]:
-    settings = make_settings(tmp_path, redis_url)
-    rest = SimulatedRest(
-        account_sid=settings.twilio_account_sid, auth_token=settings.auth_tokens[0]
-    )
-    # Agents idle on a queue for two minutes: only a redirect moves them sooner.
-    config = config_with_agents(roster_with_pins(), idle_dial_seconds=120)
-    app = create_app(
-        settings,
-        config=config,
-        twilio=twilio_client(settings, http_client=rest),
-        simulated_clock=True,
-    )
-    with TestClient(app) as client:
-        yield World(client, settings, config, rest, app.state.services, app.state.metrics.registry)
+    with agent_app(tmp_path, redis_url) as base:
+        yield World(**vars(base))
 
 
 def client_agent(sim: TwilioSimulator, *, after: float, stays: float = 600) -> Call:

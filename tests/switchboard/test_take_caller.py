@@ -9,73 +9,39 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ivr.config import Config
-from sim.call_trial import AGENT_LINE, place_agent, simulator_for
-from sim.twilio import Call, Department, SimulatedRest, TwilioSimulator, hang_up_after, press
-from switchboard.access import Principal
-from switchboard.app import create_app
+from sim.call_trial import AGENT_LINE, place_agent
+from sim.twilio import Call, Department, TwilioSimulator, hang_up_after, press
 from switchboard.audit import entries
-from switchboard.deps import Services
 from switchboard.models import QueueVisit
-from switchboard.settings import Settings
-from switchboard.staff_sessions import cookie_name
-from switchboard.twilio_rest import twilio_client
 from tests.fixtures.agents import (
     AGENT_NUMBER,
     CLIENT_AGENT,
     OTHER_AGENT_NUMBER,
     OTHER_PIN,
     PIN,
-    config_with_agents,
-    roster_with_pins,
 )
-from tests.switchboard.apphost import auth, make_settings
+from tests.switchboard.agentworld import START, AgentWorld, agent_app
+from tests.switchboard.apphost import auth
 from workers.ingest import Ingestor
 from workers.records import load_projector
 
-OSLO = ZoneInfo("Europe/Oslo")
-START = datetime(2026, 11, 25, 10, 0, tzinfo=OSLO)  # a Wednesday, the switchboard open
 MAIN = "+4756375000"
 BARNEHAGE = "+4756375102"
 FIRST, SECOND = "+4791234567", "+4798765432"
 BUSY_BARNEHAGE = "Retur frå barnehage og skule. Det var oppteke."
 
 
-@dataclass
-class World:
-    client: TestClient
-    settings: Settings
-    config: Config
-    rest: SimulatedRest
-    services: Services
-
-    def simulator(self) -> TwilioSimulator:
-        sim = simulator_for(
-            http=self.client,
-            settings=self.settings,
-            config=self.config,
-            start=START,
-            departments={BARNEHAGE: Department.busy()},
-        )
-        self.rest.attach(sim)
-        return sim
-
-    def signed_in(self, agent_id: str) -> dict[str, str]:
-        """A staff session of the agent with this roster id: its cookie and CSRF header."""
-        who = Principal(name=f"{agent_id}@alver.kommune.no", role="agent", agent_id=agent_id)
-        cookie, session = self.services.sessions.start(who, method="oidc", at=START)
-        name = cookie_name(production=False)
-        return {"Cookie": f"{name}={cookie}", "X-CSRF-Token": session.csrf}
+class World(AgentWorld):
+    def simulator(self, departments: Mapping[str, Department] | None = None) -> TwilioSimulator:
+        """Barnehage is busy: a caller who asks for it comes back."""
+        return super().simulator(departments or {BARNEHAGE: Department.busy()})
 
     def take(self, sim: TwilioSimulator, call_sid: str, headers: dict[str, str]):
         return self.client.post(
@@ -102,20 +68,8 @@ class World:
 
 @pytest.fixture
 def world(tmp_path, redis_url) -> Iterator[World]:
-    settings = make_settings(tmp_path, redis_url)
-    rest = SimulatedRest(
-        account_sid=settings.twilio_account_sid, auth_token=settings.auth_tokens[0]
-    )
-    # Agents idle on one queue for two minutes: a returned caller waits for the API.
-    config = config_with_agents(roster_with_pins(), idle_dial_seconds=120)
-    app = create_app(
-        settings,
-        config=config,
-        twilio=twilio_client(settings, http_client=rest),
-        simulated_clock=True,
-    )
-    with TestClient(app) as client:
-        yield World(client, settings, config, rest, app.state.services)
+    with agent_app(tmp_path, redis_url) as base:
+        yield World(**vars(base))
 
 
 def bounced_caller(sim: TwilioSimulator, number: str, *, after: float) -> Call:
