@@ -42,6 +42,7 @@ ConsoleViewer = Annotated[Principal, Depends(allow_page("agent", "manager"))]
 HEARTBEAT_SECONDS = 15.0
 BLOCK_MS = 1000  # how often a quiet stream looks whether the client is still there
 RETRY_MS = 2000
+READ_SLACK_SECONDS = 4.0  # a blocking read's socket timeout beyond its BLOCK_MS
 
 
 def console_page(request: Request, services: Services, who: Principal) -> HTMLResponse:
@@ -77,11 +78,15 @@ StreamViewer = Annotated[Principal, Depends(stream_viewer)]
 
 
 def feed_reader(request: Request, services: Services) -> FeedReader:
-    """One async Redis client per app, made on first use (its reads block, so no timeout)."""
+    """One async Redis client per app, made on first use. Its reads block for BLOCK_MS at a
+    time, so the socket timeout is a few seconds longer: a read that hangs past it (a dead
+    connection) raises, which ends the stream, and the browser reconnects with its last id."""
     client: aioredis.Redis | None = getattr(request.app.state, "feed_redis", None)
     if client is None:
         client = aioredis.Redis.from_url(
-            services.settings.effective_redis_url, socket_connect_timeout=2.0
+            services.settings.effective_redis_url,
+            socket_connect_timeout=2.0,
+            socket_timeout=BLOCK_MS / 1000 + READ_SLACK_SECONDS,
         )
         request.app.state.feed_redis = client
     return FeedReader(client)
