@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 # `make test` measures line coverage of switchboard, ivr, workers and sim (in the test process;
 # not the servers tests start as subprocesses) and fails below this floor: 87.9% when it was set.
-# A narrowed run (PYTEST_ARGS) skips coverage.
+# A narrowed run (PYTEST_ARGS) skips coverage. The full run lists its 15 slowest tests.
 COVERAGE_FLOOR := 87
 
 .DEFAULT_GOAL := help
@@ -33,7 +33,7 @@ run: $(STAMP) ## serve on embedded defaults (SQLite and Redis under ./var/), htt
 # system-packages first (make builds prerequisites left to right): python3-venv may be what
 # creating .venv needs.
 test: system-packages $(STAMP) ## run every test (PYTEST_ARGS="-k name" to narrow)
-	$(BIN)/pytest $(or $(PYTEST_ARGS),--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR))
+	$(BIN)/pytest $(or $(PYTEST_ARGS),--cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) --durations=15)
 
 system-packages: ## install the Debian packages the tests need (as root; else prints the command)
 	@.ci/system-packages
