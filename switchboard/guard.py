@@ -4,7 +4,7 @@ The rules are in switchboard/directory.py. Each choice in the guard's dialog is 
 `switchboard_transfer_guard_choices_total{choice, warning}` (docs/metrics.md): `went_ahead` (a
 transfer with `override_guard`), `callback`, `sms` or `cancelled`, labelled with the first
 warning that applied. A choice made when the guard had nothing to warn about is not counted.
-Going ahead is also an audit entry, `guard_override`.
+Going ahead is also an audit entry, `guard_override` (switchboard/staff_audit.py).
 """
 
 from __future__ import annotations
@@ -18,14 +18,10 @@ from typing import Literal
 from fastapi import Request
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from ivr.call import Context
-from switchboard.access import Principal
-from switchboard.audit import record
 from switchboard.directory import GuardWarning, verdict
 from switchboard.routes.metrics import web_metrics
-from switchboard.staff_audit import caller_of
 
 GuardChoice = Literal["went_ahead", "callback", "sms", "cancelled"]
 
@@ -65,23 +61,3 @@ def count_choice(request: Request, choice: GuardChoice, warnings: tuple[GuardWar
         return False
     web_metrics(request).transfer_guard_choices.labels(choice=choice, warning=warnings[0]).inc()
     return True
-
-
-def record_override(
-    session: Session,
-    who: Principal,
-    *,
-    call_sid: str,
-    department: str,
-    warnings: tuple[GuardWarning, ...],
-) -> None:
-    """`guard_override`: the agent transferred despite the guard's warnings."""
-    record(
-        session,
-        actor=who.name,
-        action="guard_override",
-        subject=caller_of(session, call_sid),
-        call_sid=call_sid,
-        department=department,
-        warnings=list(warnings),
-    )

@@ -1,5 +1,6 @@
 """The audit entries of call handling by staff through the API: an agent's transfer of a live
-call, a return's reason tagged, a callback marked done or cancelled.
+call, a return's reason tagged, a callback marked done or cancelled, a transfer despite the
+transfer guard's warnings.
 
 Each is written in the transaction of the change it records (the route's), so a refusal that
 rolls the change back leaves no entry, and a change cannot commit without its entry. The actor
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from switchboard.access import Principal
 from switchboard.audit import record
+from switchboard.directory import GuardWarning
 from switchboard.models import CallRecord
 
 
@@ -61,4 +63,24 @@ def record_callback_mark(
         subject=caller,
         callback_id=callback_id,
         status=status,
+    )
+
+
+def record_override(
+    session: Session,
+    who: Principal,
+    *,
+    call_sid: str,
+    department: str,
+    warnings: tuple[GuardWarning, ...],
+) -> None:
+    """`guard_override`: the agent transferred despite the guard's warnings."""
+    record(
+        session,
+        actor=who.name,
+        action="guard_override",
+        subject=caller_of(session, call_sid),
+        call_sid=call_sid,
+        department=department,
+        warnings=list(warnings),
     )

@@ -46,9 +46,9 @@ from ivr.phrases import describe_instant
 from switchboard.deps import AgentDep, ApiError, ApiErrorBody, ServicesDep, SessionDep, api_error
 from switchboard.directory import GuardWarning
 from switchboard.errors import COMMON_ERRORS
-from switchboard.guard import count_choice, record_override, warnings_now
+from switchboard.guard import count_choice, warnings_now
 from switchboard.outbox import is_outbox
-from switchboard.staff_audit import record_transfer
+from switchboard.staff_audit import record_override, record_transfer
 
 log = logging.getLogger(__name__)
 
